@@ -96,6 +96,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("config: key \"kv_reuse_group\"[%d]: layers must increase", gi)
 			}
 			seen[l] = true
+			if c.IsGlobal(l) != c.IsGlobal(grp[0]) {
+				return fmt.Errorf("config: key \"kv_reuse_group\"[%d]: layer %d and its producer %d differ in global_attn_idx", gi, l, grp[0])
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,71 @@
+package model
+
+import "github.com/hymbaserve/hymbaserve/kernels"
+
+// attention writes each row's attention output [R, D] into s.attn. KV owners first store their
+// rows in their cache (trimmed as the official code does); every layer then reads the cache of
+// its producer.
+func (m *Model) attention(l *Layer, segs []Segment, lay Layout, s *scratch) {
+	d := m.dims
+	shape := kernels.AttnShape{Heads: d.heads, KVHeads: d.kvHeads, HeadDim: d.hd, VDim: d.vd}
+	for i, g := range lay.Segs {
+		c := segs[i].Seq.kv[l.Producer]
+		if l.OwnsKV {
+			m.storeKV(l, c, g, s)
+		}
+		if need := d.M + c.n; len(s.sc) < need {
+			s.sc = make([]float32, need)
+		}
+		for j := range g.Meta + g.Text {
+			r := g.Off + j
+			s.sp = m.allowed(l, c, g, j, s.sp[:0])
+			kernels.Attend(s.attn[r*d.D:(r+1)*d.D], s.q[r*d.H:(r+1)*d.H], c.k, c.v, s.sp, shape, s.sc)
+		}
+	}
+}
+
+// storeKV trims an owner's cache and appends the segment's K/V rows.
+//
+// Prefill keeps the rows a sliding-window query at the segment's first position can still see
+// (positions ≥ Pos − W). A decode step follows the official cache trim: once W text rows are
+// held, keep only the newest W − 1 before appending, so the new token sees W text rows, not W+1.
+func (m *Model) storeKV(l *Layer, c *kvCache, g SegRows, s *scratch) {
+	d := m.dims
+	if !l.Global {
+		if g.Decode && c.n >= d.W {
+			c.dropBefore(c.start + c.n - (d.W - 1))
+		} else if !g.Decode {
+			c.dropBefore(g.Pos - d.W)
+		}
+	}
+	for j := range g.Meta + g.Text {
+		r := g.Off + j
+		k, v := s.k[r*d.kw:(r+1)*d.kw], s.v[r*d.vw:(r+1)*d.vw]
+		if j < g.Meta {
+			c.putMeta(j, k, v)
+		} else {
+			c.append(k, v)
+		}
+	}
+}
+
+// allowed lists the cache rows row j of segment g attends to.
+//
+//	meta row j:      meta rows 0..j
+//	decode:          everything the (trimmed) cache holds
+//	prefill, global: all meta rows, text positions ≤ p
+//	prefill, window: all meta rows, text positions p−W..p
+func (m *Model) allowed(l *Layer, c *kvCache, g SegRows, j int, dst []kernels.Span) []kernels.Span {
+	if j < g.Meta {
+		return append(dst, kernels.Span{Lo: 0, Hi: j + 1})
+	}
+	p := g.Pos + j - g.Meta
+	switch {
+	case g.Decode:
+		return c.spans(dst, c.m, c.start, c.start+c.n)
+	case l.Global:
+		return c.spans(dst, c.m, 0, p+1)
+	default:
+		return c.spans(dst, c.m, p-m.dims.W, p+1)
+	}
+}

@@ -1,0 +1,99 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+)
+
+// SeqState is what one model part keeps for one sequence: a KV cache for each KV-owning layer it
+// runs, and the conv and SSM state of each layer. A pipeline stage keeps one per sequence it
+// serves; Pos counts the text tokens the sequence has been fed so far.
+type SeqState struct {
+	ID       uint64
+	Pos      int  // text tokens processed
+	Started  bool // the meta tokens have been fed
+	Decoding bool // the prompt is complete: further rows are decode steps (window W, not W+1)
+	kv       map[int]*kvCache // by owning layer
+	conv     [][]float32      // [layer-First][D*K]
+	ssm      [][]float32      // [layer-First][D*N]
+}
+
+// NewSeq returns an empty state for a new sequence on this model part.
+func (m *Model) NewSeq(id uint64) *SeqState {
+	d := m.dims
+	s := &SeqState{ID: id, kv: map[int]*kvCache{}}
+	for _, l := range m.Layers {
+		s.conv = append(s.conv, make([]float32, d.D*d.K))
+		s.ssm = append(s.ssm, make([]float32, d.D*d.N))
+		if l.OwnsKV {
+			s.kv[l.Index] = newKVCache(d.M, d.kw, d.vw)
+		}
+	}
+	return s
+}
+
+// Bytes is the memory the state holds now.
+func (s *SeqState) Bytes() int64 {
+	var n int64
+	for _, c := range s.kv {
+		n += c.bytes()
+	}
+	for i := range s.conv {
+		n += int64(len(s.conv[i])+len(s.ssm[i])) * 4
+	}
+	return n
+}
+
+// Segment is one sequence's part of a step: Text text rows at positions Pos.., preceded by the M
+// meta rows when the sequence has not started. Decode marks a generated token (one row, window W).
+type Segment struct {
+	Seq        *SeqState
+	Text       int  // text rows
+	LastPrompt bool // this segment completes the prompt; later segments are decode steps
+}
+
+// rows is the number of stacked rows the segment contributes.
+func (g *Segment) rows(m int) int {
+	if g.Seq.Started {
+		return g.Text
+	}
+	return m + g.Text
+}
+
+func (m *Model) checkSegments(segs []Segment) (rows int, err error) {
+	seen := map[*SeqState]bool{}
+	for i := range segs {
+		g := &segs[i]
+		switch {
+		case g.Seq == nil:
+			return 0, fmt.Errorf("model: segment %d has no sequence state", i)
+		case seen[g.Seq]:
+			return 0, fmt.Errorf("model: sequence %d appears twice in one step", g.Seq.ID)
+		case g.Text < 0 || (g.Text == 0 && g.Seq.Started):
+			return 0, fmt.Errorf("model: sequence %d: segment with %d text rows", g.Seq.ID, g.Text)
+		case g.Seq.Decoding && g.Text != 1:
+			return 0, fmt.Errorf("model: sequence %d: a decode step takes 1 row, got %d", g.Seq.ID, g.Text)
+		case len(g.Seq.conv) != len(m.Layers):
+			return 0, fmt.Errorf("model: sequence %d: state is for another model part", g.Seq.ID)
+		}
+		seen[g.Seq] = true
+		rows += g.rows(m.dims.M)
+	}
+	return rows, nil
+}
+
+// Clone returns an independent copy of the state under a new id (a forked sequence, e.g. to
+// start many sequences from one prefilled prefix).
+func (s *SeqState) Clone(id uint64) *SeqState {
+	c := &SeqState{ID: id, Pos: s.Pos, Started: s.Started, Decoding: s.Decoding, kv: map[int]*kvCache{}}
+	for l, kv := range s.kv {
+		cp := *kv
+		cp.k, cp.v = slices.Clone(kv.k), slices.Clone(kv.v)
+		c.kv[l] = &cp
+	}
+	for i := range s.conv {
+		c.conv = append(c.conv, slices.Clone(s.conv[i]))
+		c.ssm = append(c.ssm, slices.Clone(s.ssm[i]))
+	}
+	return c
+}
