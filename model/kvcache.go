@@ -9,8 +9,8 @@ import "github.com/hymbaserve/hymbaserve/kernels"
 //	k: [M + cap, kw]   v: [M + cap, vw]
 type kvCache struct {
 	kw, vw int
-	m      int  // meta rows held (0 until the first forward, then M)
-	meta   int  // M
+	m      int // meta rows held (0 until the first forward, then M)
+	meta   int // M
 	k, v   []float32
 	cap    int // ring capacity in rows
 	head   int // ring slot of the oldest text row

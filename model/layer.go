@@ -6,23 +6,23 @@ import (
 
 // scratch holds a step's intermediate buffers, reused by every layer. R = stacked rows.
 type scratch struct {
-	h    []float32 // [R, H] normed input
-	p    []float32 // [R, P] in_proj output, P ≤ H + kw + vw + 2D
-	q    []float32 // [R, H]
-	k, v []float32 // [R, kw], [R, vw]
-	xs   []float32 // [R, D] SSM input
-	z    []float32 // [R, D] gate
-	attn []float32 // [R, D] attention output
-	u    []float32 // [R, D] conv output
-	xi   []float32 // [R, R+2N] x_proj output
-	dtr  []float32 // [R, Rk] Δ low-rank
-	b, c []float32 // [R, N]
-	dt   []float32 // [R, D]
-	y    []float32 // [R, D] SSM output
-	mix  []float32 // [R, H]
+	h     []float32 // [R, H] normed input
+	p     []float32 // [R, P] in_proj output, P ≤ H + kw + vw + 2D
+	q     []float32 // [R, H]
+	k, v  []float32 // [R, kw], [R, vw]
+	xs    []float32 // [R, D] SSM input
+	z     []float32 // [R, D] gate
+	attn  []float32 // [R, D] attention output
+	u     []float32 // [R, D] conv output
+	xi    []float32 // [R, R+2N] x_proj output
+	dtr   []float32 // [R, Rk] Δ low-rank
+	b, c  []float32 // [R, N]
+	dt    []float32 // [R, D]
+	y     []float32 // [R, D] SSM output
+	mix   []float32 // [R, H]
 	g, up []float32 // [R, I]
-	sc   []float32 // attention scores
-	sp   []kernels.Span
+	sc    []float32 // attention scores
+	sp    []kernels.Span
 }
 
 func newScratch(d dims, rows int) *scratch {

@@ -23,4 +23,3 @@ func Load(dir string, opt LoadOptions) (*Model, *checkpoint.Checkpoint, error) {
 	}
 	return m, ck, nil
 }
-

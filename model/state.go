@@ -10,9 +10,9 @@ import (
 // serves; Pos counts the text tokens the sequence has been fed so far.
 type SeqState struct {
 	ID       uint64
-	Pos      int  // text tokens processed
-	Started  bool // the meta tokens have been fed
-	Decoding bool // the prompt is complete: further rows are decode steps (window W, not W+1)
+	Pos      int              // text tokens processed
+	Started  bool             // the meta tokens have been fed
+	Decoding bool             // the prompt is complete: further rows are decode steps (window W, not W+1)
 	kv       map[int]*kvCache // by owning layer
 	conv     [][]float32      // [layer-First][D*K]
 	ssm      [][]float32      // [layer-First][D*N]

@@ -49,9 +49,9 @@ type Model struct {
 // dims are the derived sizes the forward pass uses.
 type dims struct {
 	H, D, N, K, R, I, V, M, W int
-	heads, kvHeads, hd, vd  int
-	kw, vw                  int // K and V row widths: kvHeads·hd, kvHeads·vd
-	eps                     float32
+	heads, kvHeads, hd, vd    int
+	kw, vw                    int // K and V row widths: kvHeads·hd, kvHeads·vd
+	eps                       float32
 }
 
 func newDims(c *Config) dims {
