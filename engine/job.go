@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"strings"
+	"sync/atomic"
+
+	"github.com/hymbaserve/hymbaserve/sample"
+	"github.com/hymbaserve/hymbaserve/tokenizer"
+)
+
+// job is one request inside the scheduler.
+type job struct {
+	id      uint64
+	req     *Request
+	ctx     []int // prompt, then generated tokens
+	pos     int   // tokens fed to the executor
+	sampler *sample.Sampler
+	stopper *sample.Stopper
+	stream  *tokenizer.Stream
+	text    strings.Builder
+	out     chan Token // buffered for every token the job can produce: never blocks the scheduler
+	cancel  atomic.Bool
+	res     Result
+	err     error
+}
+
+func (s *Scheduler) newJob(req *Request) *job {
+	j := &job{
+		id:      s.nextID.Add(1),
+		req:     req,
+		ctx:     append([]int(nil), req.Prompt...),
+		sampler: sample.New(req.Params),
+		stopper: sample.NewStopper(s.opt.EOS, req.Stop, req.MaxTokens),
+		out:     make(chan Token, req.MaxTokens+1),
+	}
+	if s.tok != nil {
+		j.stream = s.tok.NewStream()
+	}
+	return j
+}
+
+// nextSeg returns the job's part of the next step: a prompt chunk within budget, or the last
+// sampled token.
+func (j *job) nextSeg(budget *int) (Seg, bool) {
+	n := len(j.req.Prompt)
+	if j.pos >= n {
+		return Seg{Seq: j.id, Pos: j.pos, Tokens: j.ctx[j.pos : j.pos+1]}, true
+	}
+	c := min(n-j.pos, *budget)
+	if c <= 0 {
+		return Seg{}, false
+	}
+	*budget -= c
+	return Seg{Seq: j.id, Pos: j.pos, Tokens: j.ctx[j.pos : j.pos+c], LastPrompt: j.pos+c == n}, true
+}
+
+// advance samples the next token from logits and reports whether the job is finished.
+func (j *job) advance(logits []float32) bool {
+	id := j.sampler.Sample(logits, j.ctx)
+	j.ctx = append(j.ctx, id)
+	j.res.IDs = append(j.res.IDs, id)
+	text := ""
+	if j.stream != nil {
+		text = j.stream.Add(id)
+	}
+	emit, done, reason := j.stopper.Push(id, text)
+	if done && reason == sample.ReasonLength && j.stream != nil {
+		emit += j.stream.Flush() // bytes of an unfinished character
+	}
+	j.text.WriteString(emit)
+	j.out <- Token{ID: id, Text: emit}
+	if done {
+		j.res.Finish = reason
+	}
+	return done
+}
+
+// finish completes the job with err (nil on success) and wakes its caller.
+func (j *job) finish(err error) {
+	j.err = err
+	j.res.Text = j.text.String()
+	j.res.PromptTokens = len(j.req.Prompt)
+	j.res.CompletionTokens = len(j.res.IDs)
+	close(j.out)
+}

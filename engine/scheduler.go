@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hymbaserve/hymbaserve/tokenizer"
+)
+
+// Options configure a Scheduler.
+type Options struct {
+	Vocab       int   // logits per row
+	MaxContext  int   // text tokens (prompt + generated) a sequence may reach
+	MaxBatch    int   // sequences per step (default 32)
+	ChunkTokens int   // prompt tokens fed per step over all prefilling sequences (default 256)
+	EOS         []int // end-of-sequence ids
+}
+
+// Scheduler batches the sequences of concurrent requests into steps on an Executor. Every step
+// carries one token for each decoding sequence and prompt chunks of new ones, so long prompts
+// never stall running streams for more than one chunk.
+type Scheduler struct {
+	ex     Executor
+	tok    *tokenizer.Tokenizer // nil: ids only, no text
+	opt    Options
+	submit chan *job
+	nextID atomic.Uint64
+	closed chan struct{}
+	once   sync.Once
+}
+
+// NewScheduler returns a scheduler; call Run to start it.
+func NewScheduler(ex Executor, tok *tokenizer.Tokenizer, opt Options) *Scheduler {
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 32
+	}
+	if opt.ChunkTokens <= 0 {
+		opt.ChunkTokens = 256
+	}
+	return &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{})}
+}
+
+// Generate runs req to completion, streaming tokens through req.Emit.
+func (s *Scheduler) Generate(ctx context.Context, req *Request) (Result, error) {
+	if err := s.validate(req); err != nil {
+		return Result{}, err
+	}
+	j := s.newJob(req)
+	select {
+	case s.submit <- j:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	case <-s.closed:
+		return Result{}, ErrClosed
+	}
+	for {
+		select {
+		case t, ok := <-j.out:
+			if !ok {
+				return j.res, j.err
+			}
+			if req.Emit != nil {
+				if err := req.Emit(t); err != nil {
+					j.cancel.Store(true)
+					return Result{}, err
+				}
+			}
+		case <-ctx.Done():
+			j.cancel.Store(true)
+			return Result{}, ctx.Err()
+		}
+	}
+}
+
+// Run schedules steps until ctx ends; then pending requests fail with ErrClosed.
+func (s *Scheduler) Run(ctx context.Context) error {
+	defer s.once.Do(func() { close(s.closed) })
+	var active []*job
+	for {
+		if len(active) == 0 {
+			select {
+			case j := <-s.submit:
+				active = append(active, j)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		active = s.admit(active)
+		if ctx.Err() != nil {
+			s.fail(active, ErrClosed)
+			return ctx.Err()
+		}
+		active = s.step(ctx, active)
+	}
+}
+
+// admit takes newly submitted jobs without blocking, up to MaxBatch active.
+func (s *Scheduler) admit(active []*job) []*job {
+	for len(active) < s.opt.MaxBatch {
+		select {
+		case j := <-s.submit:
+			active = append(active, j)
+		default:
+			return active
+		}
+	}
+	return active
+}
+
+// step runs one step over the active jobs and returns those still running.
+func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
+	active = s.dropCancelled(active)
+	var segs []Seg
+	var in []*job
+	budget := s.opt.ChunkTokens
+	for _, j := range active {
+		g, ok := j.nextSeg(&budget)
+		if ok {
+			segs = append(segs, g)
+			in = append(in, j)
+		}
+	}
+	if len(segs) == 0 {
+		return active
+	}
+	logits, err := s.ex.Step(ctx, segs)
+	if err != nil {
+		s.fail(in, fmt.Errorf("step: %w", err))
+		return without(active, in)
+	}
+	var done []*job
+	for i, j := range in {
+		j.pos += len(segs[i].Tokens)
+		if j.pos < len(j.ctx) {
+			continue // prompt not complete yet
+		}
+		if j.advance(logits[i*s.opt.Vocab : (i+1)*s.opt.Vocab]) {
+			done = append(done, j)
+		}
+	}
+	for _, j := range done {
+		s.ex.Release(j.id)
+		j.finish(nil)
+	}
+	return without(active, done)
+}
+
+func (s *Scheduler) dropCancelled(active []*job) []*job {
+	var gone []*job
+	for _, j := range active {
+		if j.cancel.Load() {
+			gone = append(gone, j)
+		}
+	}
+	s.fail(gone, context.Canceled)
+	return without(active, gone)
+}
+
+func (s *Scheduler) fail(js []*job, err error) {
+	for _, j := range js {
+		s.ex.Release(j.id)
+		j.finish(err)
+	}
+}
+
+func without(all, drop []*job) []*job {
+	if len(drop) == 0 {
+		return all
+	}
+	gone := map[*job]bool{}
+	for _, j := range drop {
+		gone[j] = true
+	}
+	var keep []*job
+	for _, j := range all {
+		if !gone[j] {
+			keep = append(keep, j)
+		}
+	}
+	return keep
+}
