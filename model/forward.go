@@ -96,19 +96,24 @@ func (m *Model) embed(lay Layout, tokens [][]int) ([]float32, error) {
 // Logits applies the final norm and the tied head to the last text row of every segment, or to
 // every text row when all is set. Returns [n, V] and the row count n.
 func (m *Model) Logits(lay Layout, x []float32, all bool) ([]float32, int) {
+	return m.LogitsFor(lay, x, func(int) bool { return all })
+}
+
+// LogitsFor is Logits with the choice per segment: every text row of segment i when all(i),
+// else its last text row; a segment without text rows yields none.
+func (m *Model) LogitsFor(lay Layout, x []float32, all func(seg int) bool) ([]float32, int) {
 	H := m.dims.H
 	var sel []float32
-	for _, g := range lay.Segs {
+	for i, g := range lay.Segs {
 		if g.Text == 0 {
 			continue
 		}
-		first := g.Off + g.Meta
-		if !all {
-			first = g.Off + g.Meta + g.Text - 1
+		end := g.Off + g.Meta + g.Text
+		first := end - 1
+		if all(i) {
+			first = g.Off + g.Meta
 		}
-		for r := first; r < g.Off+g.Meta+g.Text; r++ {
-			sel = append(sel, x[r*H:(r+1)*H]...)
-		}
+		sel = append(sel, x[first*H:end*H]...)
 	}
 	n := len(sel) / H
 	kernels.RMSNorm(sel, sel, m.FinalNorm, m.dims.eps)

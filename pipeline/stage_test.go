@@ -1,0 +1,122 @@
+package pipeline
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/hymbaserve/hymbaserve/model"
+	"github.com/hymbaserve/hymbaserve/wire"
+)
+
+func tinySetup(t *testing.T) (*model.Config, model.Tensors) {
+	t.Helper()
+	cfg, err := model.LoadConfig("../testdata/golden/tiny-hymba")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, model.RandomTensors(cfg, 5, true)
+}
+
+func stages(t *testing.T, cfg *model.Config, src model.Tensors, cuts ...int) []*Stage {
+	var out []*Stage
+	for i := 0; i+1 < len(cuts); i++ {
+		m, err := model.New(cfg, src, model.LoadOptions{First: cuts[i], Last: cuts[i+1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, NewStage(m, 7))
+	}
+	return out
+}
+
+// run sends a tokens step through the stages, encoding and decoding every frame on the way.
+func run(t *testing.T, ss []*Stage, in *wire.Step) *wire.Step {
+	t.Helper()
+	for _, s := range ss {
+		b, err := wire.AppendStep(nil, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in, err = wire.DecodeStep(b); err != nil {
+			t.Fatal(err)
+		}
+		if in, err = s.Handle(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+func tokensStep(segs []wire.Segment, toks []int32) *wire.Step {
+	return &wire.Step{Kind: wire.KindTokens, Epoch: 7, StepID: 1, Segments: segs, DType: wire.I32,
+		Rows: len(toks), Width: 1, I32: toks}
+}
+
+// TestStagesEqualWholeModel runs two sequences through 1, 2 and 3 stages, prefill then decode,
+// and compares the logits bit for bit with one whole model.
+func TestStagesEqualWholeModel(t *testing.T) {
+	cfg, src := tinySetup(t)
+	var ref [][]float32
+	for _, cuts := range [][]int{{0, 8}, {0, 3, 8}, {0, 3, 7, 8}} {
+		ss := stages(t, cfg, src, cuts...)
+		a := []int32{1, 5, 9, 200, 17, 33, 41, 2, 9, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110}
+		b := []int32{1, 300, 301}
+		out := run(t, ss, tokensStep([]wire.Segment{
+			{Seq: 1, Rows: uint32(len(a)), Flags: wire.SegFirst | wire.SegPromptEnd},
+			{Seq: 2, Rows: uint32(len(b)), Flags: wire.SegFirst | wire.SegPromptEnd | wire.SegAllLogits},
+		}, append(slices.Clone(a), b...)))
+		got := [][]float32{out.F32}
+		pa, pb := uint32(len(a)), uint32(len(b))
+		for k := range 20 {
+			out = run(t, ss, tokensStep([]wire.Segment{{Seq: 1, Start: pa, Rows: 1}, {Seq: 2, Start: pb, Rows: 1}},
+				[]int32{int32(3 + k), int32(40 + k)}))
+			got = append(got, out.F32)
+			pa, pb = pa+1, pb+1
+		}
+		if ref == nil {
+			ref = got
+			continue
+		}
+		for k := range ref {
+			if !slices.Equal(got[k], ref[k]) {
+				t.Fatalf("cuts %v: step %d logits differ from the single stage", cuts, k)
+			}
+		}
+	}
+}
+
+// TestStageRefusesBadSteps checks that stale epochs, unknown sequences, wrong positions and
+// wrong kinds are refused with an error frame and change no state.
+func TestStageRefusesBadSteps(t *testing.T) {
+	cfg, src := tinySetup(t)
+	ss := stages(t, cfg, src, 0, 3, 8)
+	first := tokensStep([]wire.Segment{{Seq: 1, Rows: 2, Flags: wire.SegFirst | wire.SegPromptEnd}}, []int32{1, 7})
+	run(t, ss, first)
+	cases := map[string]struct {
+		stage *Stage
+		step  *wire.Step
+		code  wire.Code
+	}{
+		"stale epoch":    {ss[0], &wire.Step{Kind: wire.KindTokens, Epoch: 6, Segments: []wire.Segment{{Seq: 1, Start: 2, Rows: 1}}, DType: wire.I32, Rows: 1, Width: 1, I32: []int32{5}}, wire.CodeStaleEpoch},
+		"unknown seq":    {ss[0], tokensStep([]wire.Segment{{Seq: 9, Start: 4, Rows: 1}}, []int32{5}), wire.CodeUnknownSequence},
+		"wrong position": {ss[0], tokensStep([]wire.Segment{{Seq: 1, Start: 3, Rows: 1}}, []int32{5}), wire.CodeUnknownSequence},
+		"wrong kind":     {ss[1], tokensStep([]wire.Segment{{Seq: 1, Start: 2, Rows: 1}}, []int32{5}), wire.CodeMalformed},
+		"bad token":      {ss[0], tokensStep([]wire.Segment{{Seq: 1, Start: 2, Rows: 1}}, []int32{100000}), wire.CodeMalformed},
+	}
+	for name, c := range cases {
+		_, err := c.stage.Handle(c.step)
+		var ef *wire.ErrorFrame
+		if !errors.As(err, &ef) || ef.Code != c.code {
+			t.Errorf("%s: error %v, want code %v", name, err, c.code)
+		}
+	}
+	// The sequence is intact: the next decode step at position 2 still works on both stages.
+	out := run(t, ss, tokensStep([]wire.Segment{{Seq: 1, Start: 2, Rows: 1, Flags: wire.SegRelease}}, []int32{5}))
+	if out.Kind != wire.KindLogits || out.Rows != 1 {
+		t.Fatalf("after refused steps: got %s with %d rows", out.Kind, out.Rows)
+	}
+	if n, _ := ss[0].Seqs(); n != 0 {
+		t.Fatalf("release left %d sequences on stage 0", n)
+	}
+}
