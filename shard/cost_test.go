@@ -150,7 +150,9 @@ func safetensorSizes(t *testing.T, path string) map[string]int64 {
 		if name == "__metadata__" {
 			continue
 		}
-		var info struct{ DataOffsets [2]int64 `json:"data_offsets"` }
+		var info struct {
+			DataOffsets [2]int64 `json:"data_offsets"`
+		}
 		if err := json.Unmarshal(raw, &info); err != nil {
 			t.Fatalf("tensor %q: %v", name, err)
 		}

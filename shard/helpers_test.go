@@ -42,7 +42,7 @@ func replicaNeed(cfg *model.Config, opt Options) int64 {
 	return need - int64(cfg.VocabSize*cfg.HiddenSize*opt.WeightBytes)
 }
 
-// pool builds workers w0, w1, … with memory fracs[i]·need and speed speeds[i] (the last speed
+// makeWorkers builds workers w0, w1, … with memory fracs[i]·need and speed speeds[i] (the last speed
 // repeats when speeds is shorter).
 func makeWorkers(need int64, fracs []float64, speeds []float64) []Worker {
 	ws := make([]Worker, len(fracs))

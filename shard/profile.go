@@ -63,8 +63,12 @@ func (p *profile) stageFLOPs(a, b int, first, last bool) float64 {
 	return f
 }
 
-// weightBytes is one copy of the model's weights; statePerSeq is one sequence's state.
-func (p *profile) weightBytes() int64 { return p.stageMem(0, p.layers, true, true) - p.seqs*p.statePerSeq() }
+// weightBytes is one copy of the model's weights.
+func (p *profile) weightBytes() int64 {
+	return p.stageMem(0, p.layers, true, true) - p.seqs*p.statePerSeq()
+}
+
+// statePerSeq is one sequence's state over all layers.
 func (p *profile) statePerSeq() int64 { return p.state[p.layers] }
 
 // maxStages is the deepest pipeline the kv_reuse_group boundaries allow.
