@@ -23,9 +23,9 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("valid plan rejected: %v", err)
 	}
 	cases := []struct {
-		name  string
-		break_ func(p *Plan)
-		want  string
+		name   string
+		mutate func(p *Plan)
+		want   string
 	}{
 		{"layer count", func(p *Plan) { p.Layers = 8 }, "plan is for 8 layers, the model has 32"},
 		{"no replicas", func(p *Plan) { p.Replicas = nil }, "plan has no replicas"},
@@ -51,7 +51,7 @@ func TestValidate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := twoStage()
-			tc.break_(p)
+			tc.mutate(p)
 			err := p.Validate(cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
