@@ -15,11 +15,12 @@ type Candidate struct {
 	Estimate Estimate `json:"estimate"`
 	// Reason says why no replica of this depth fits; empty when the candidate fits.
 	Reason string `json:"reason,omitempty"`
-	plan   *Plan
+	// Plan is the candidate's plan, nil when it does not fit.
+	Plan *Plan `json:"plan,omitempty"`
 }
 
 // Fits reports whether the candidate is a plan the workers can hold.
-func (c Candidate) Fits() bool { return c.plan != nil }
+func (c Candidate) Fits() bool { return c.Plan != nil }
 
 // pool is the validated input: the workers that may take layers, in canonical order, and the
 // IDs of the cordoned ones.
@@ -48,6 +49,9 @@ func newPool(cfg *model.Config, workers []Worker, opt Options) (*pool, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("shard: nil model config")
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("shard: %w", err)
+	}
 	if err := opt.validate(cfg); err != nil {
 		return nil, err
 	}
@@ -63,7 +67,10 @@ func newPool(cfg *model.Config, workers []Worker, opt Options) (*pool, error) {
 		}
 	}
 	canonical(pl.free)
-	return pl, pl.checkPins()
+	if err := pl.checkPins(); err != nil {
+		return nil, err
+	}
+	return pl, nil
 }
 
 // checkPins rejects pinned shapes that no amount of memory could satisfy.
@@ -108,7 +115,7 @@ func (pl *pool) evaluate(s int) Candidate {
 	}
 	for r := hi; r >= lo; r-- {
 		if p, ok := pl.build(r, s); ok {
-			return Candidate{Replicas: r, Stages: s, Estimate: p.Estimate, plan: p}
+			return Candidate{Replicas: r, Stages: s, Estimate: p.Estimate, Plan: p}
 		}
 	}
 	reason := fmt.Sprintf("no %d-stage replica fits the workers' memory", s)

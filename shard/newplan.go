@@ -3,6 +3,7 @@ package shard
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/hymbaserve/hymbaserve/model"
@@ -37,7 +38,7 @@ func NewPlan(cfg *model.Config, workers []Worker, opt Options) (*Plan, error) {
 	if best == nil {
 		return nil, pl.fitError()
 	}
-	return best.plan, nil
+	return best.Plan, nil
 }
 
 // FitError says that no plan fits the workers' memory, and by how much.
@@ -60,6 +61,10 @@ func (pl *pool) fitError() *FitError {
 		Stages: pl.opt.Stages, Replicas: pl.opt.Replicas, MaxStages: pl.prof.maxStages(),
 	}
 	for _, w := range pl.free {
+		if e.OfferBytes > math.MaxInt64-w.MemBytes {
+			e.OfferBytes = math.MaxInt64 // saturate: MemBytes are not negative
+			break
+		}
 		e.OfferBytes += w.MemBytes
 	}
 	return e

@@ -31,7 +31,9 @@ func TestNewPlanErrors(t *testing.T) {
 		{"zero speed", []Worker{{ID: "a", MemBytes: need}}, opt, `worker "a": Speed is 0`},
 		{"weight bytes", full, with(func(o *Options) { o.WeightBytes = 3 }), "Options.WeightBytes must be 2 (bf16) or 4 (fp32), got 3"},
 		{"state bytes", full, with(func(o *Options) { o.StateBytes = 1 }), "Options.StateBytes must be 0"},
-		{"max seqs", full, with(func(o *Options) { o.MaxSeqs = 0 }), "Options.MaxSeqs must be at least 1, got 0"},
+		{"max seqs", full, with(func(o *Options) { o.MaxSeqs = 0 }), "Options.MaxSeqs must be in [1, 1048576], got 0"},
+		{"huge max seqs", full, with(func(o *Options) { o.MaxSeqs = 1 << 40 }), "Options.MaxSeqs must be in [1, 1048576]"},
+		{"huge context", full, with(func(o *Options) { o.ContextLen = 1 << 40 }), "Options.ContextLen 1099511627776 is beyond"},
 		{"context", full, with(func(o *Options) { o.ContextLen = 128 }), "Options.ContextLen 128 must exceed the 128 meta rows"},
 		{"negative stages", full, with(func(o *Options) { o.Stages = -1 }), "Options.Stages must not be negative"},
 		{"negative replicas", full, with(func(o *Options) { o.Replicas = -2 }), "Options.Replicas must not be negative"},
@@ -83,6 +85,17 @@ func TestFitErrorFields(t *testing.T) {
 	}
 	if _, err := NewPlan(nil, []Worker{{ID: "a", Speed: 1}}, opt); err == nil {
 		t.Error("nil config accepted")
+	}
+	bad := *cfg
+	bad.SlidingWindow = 0
+	if _, err := NewPlan(&bad, []Worker{{ID: "a", Speed: 1}}, opt); err == nil ||
+		!strings.Contains(err.Error(), `shard: config: key "sliding_window" must be positive`) {
+		t.Errorf("invalid config: %v", err)
+	}
+	huge := []Worker{{ID: "a", MemBytes: math.MaxInt64, Speed: 1}, {ID: "b", MemBytes: 1, Speed: 1}}
+	_, err = NewPlan(cfg, huge, Options{WeightBytes: 2, MaxSeqs: 1, ContextLen: 4096, Replicas: 2})
+	if !errors.As(err, &fe) || fe.OfferBytes != math.MaxInt64 {
+		t.Errorf("offer of %+v: error %v, want a FitError with a saturated offer", huge, err)
 	}
 }
 

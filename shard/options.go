@@ -12,6 +12,12 @@ import (
 // one NATS publish/deliver of a decode activation between two workers on a LAN.
 const DefaultHopLatency = time.Millisecond
 
+// Bounds on the options that keep every byte count well inside int64.
+const (
+	maxSeqs    = 1 << 20
+	maxContext = 1 << 24
+)
+
 // Worker is one member of the pool the planner places layers on.
 type Worker struct {
 	ID       string  `json:"id"`
@@ -70,8 +76,10 @@ func (o Options) validate(cfg *model.Config) error {
 		return fmt.Errorf("shard: Options.WeightBytes must be 2 (bf16) or 4 (fp32), got %d", o.WeightBytes)
 	case o.StateBytes != 0 && o.StateBytes != 2 && o.StateBytes != 4:
 		return fmt.Errorf("shard: Options.StateBytes must be 0 (same as weights), 2 or 4, got %d", o.StateBytes)
-	case o.MaxSeqs < 1:
-		return fmt.Errorf("shard: Options.MaxSeqs must be at least 1, got %d", o.MaxSeqs)
+	case o.MaxSeqs < 1 || o.MaxSeqs > maxSeqs:
+		return fmt.Errorf("shard: Options.MaxSeqs must be in [1, %d], got %d", maxSeqs, o.MaxSeqs)
+	case o.ContextLen > maxContext:
+		return fmt.Errorf("shard: Options.ContextLen %d is beyond the %d rows the planner budgets for", o.ContextLen, maxContext)
 	case o.ContextLen <= cfg.NumMemoryTokens:
 		return fmt.Errorf("shard: Options.ContextLen %d must exceed the %d meta rows (num_memory_tokens) it includes",
 			o.ContextLen, cfg.NumMemoryTokens)
