@@ -31,6 +31,7 @@ func checkPlan(t *testing.T, cfg *model.Config, ws []Worker, opt Options, p *Pla
 	if !slices.Equal(placed, all) {
 		t.Fatalf("placed and unused workers %v, want each of %v once", placed, all)
 	}
+	checkGroupsWhole(t, cfg, p)
 	costs := LayerCosts(cfg, opt)
 	for r, rep := range p.Replicas {
 		if len(rep.Stages) != p.Depth() {
@@ -55,6 +56,21 @@ func checkPlan(t *testing.T, cfg *model.Config, ws []Worker, opt Options, p *Pla
 	}
 	if !(p.Estimate.TokensPerSecond > 0 && p.Estimate.LatencySeconds > 0) {
 		t.Errorf("estimate %+v", p.Estimate)
+	}
+}
+
+// checkGroupsWhole asserts that every kv_reuse_group's layers run on one worker in every replica.
+func checkGroupsWhole(t *testing.T, cfg *model.Config, p *Plan) {
+	t.Helper()
+	for r := range p.Replicas {
+		for _, g := range cfg.KVReuseGroup {
+			owner, err := p.WorkerOf(r, g[0])
+			for _, l := range g[1:] {
+				if w, err2 := p.WorkerOf(r, l); err != nil || err2 != nil || w != owner {
+					t.Errorf("replica %d: group %v split: layer %d on %q, producer on %q", r, g, l, w, owner)
+				}
+			}
+		}
 	}
 }
 
