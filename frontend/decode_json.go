@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 )
 
 // decodeBody reads one JSON object from r into v; trailing non-space data
@@ -47,9 +48,16 @@ func bodyError(err error) error {
 		if typ.Field == "" {
 			return invalidf("", "request body must be a JSON object, not %s", typ.Value)
 		}
-		return invalidf(typ.Field, "field %q is %s; want %s", typ.Field, typ.Value, typeName(typ.Type))
+		field := jsonPath(typ.Field)
+		return invalidf(field, "field %q is %s; want %s", field, typ.Value, typeName(typ.Type))
 	}
 	return invalidf("", "request body: %v", err)
+}
+
+// jsonPath drops the Go names of embedded structs from an
+// UnmarshalTypeError field path, leaving the JSON field names.
+func jsonPath(field string) string {
+	return strings.TrimPrefix(field, "commonBody.")
 }
 
 // typeName names a Go type the way a JSON client thinks of it.

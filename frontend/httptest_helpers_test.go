@@ -80,14 +80,25 @@ func checkError(t *testing.T, resp *http.Response, data []byte, status int, typ,
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", ct)
 	}
+	e := checkErrorShape(t, data)
+	if e.Error.Type != typ || deref(e.Error.Code) != code || deref(e.Error.Param) != param {
+		t.Fatalf("error %s: want type %q code %q param %q", data, typ, code, param)
+	}
+	return e
+}
+
+// checkErrorShape asserts data is {"error":{...}} with exactly the keys
+// message, type, param and code, and a non-empty message and type.
+func checkErrorShape(t *testing.T, data []byte) openAIError {
+	t.Helper()
 	var keys struct{ Error map[string]json.RawMessage }
 	if err := json.Unmarshal(data, &keys); err != nil || len(keys.Error) != 4 {
 		t.Fatalf("error body %s: want exactly message, type, param, code (err %v)", data, err)
 	}
 	var e openAIError
 	decodeStrict(t, data, &e)
-	if e.Error.Message == "" || e.Error.Type != typ || deref(e.Error.Code) != code || deref(e.Error.Param) != param {
-		t.Fatalf("error %s: want type %q code %q param %q", data, typ, code, param)
+	if e.Error.Message == "" || e.Error.Type == "" {
+		t.Fatalf("error body %s: empty message or type", data)
 	}
 	return e
 }
@@ -124,3 +135,18 @@ func parseSSE(t *testing.T, body []byte) []json.RawMessage {
 	}
 	return events
 }
+
+// flushRecorder is a ResponseWriter that counts flushes.
+type flushRecorder struct {
+	header  http.Header
+	body    bytes.Buffer
+	status  int
+	flushes int
+}
+
+func newFlushRecorder() *flushRecorder { return &flushRecorder{header: http.Header{}} }
+
+func (r *flushRecorder) Header() http.Header         { return r.header }
+func (r *flushRecorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *flushRecorder) WriteHeader(status int)      { r.status = status }
+func (r *flushRecorder) Flush()                      { r.flushes++ }

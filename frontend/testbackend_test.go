@@ -25,6 +25,7 @@ type testBackend struct {
 
 	mu        sync.Mutex
 	last      *Request
+	blocking  chan struct{} // closed when Generate starts waiting for ctx
 	cancelled chan struct{} // closed when a blocked Generate sees ctx done
 }
 
@@ -32,6 +33,7 @@ func newTestBackend() *testBackend {
 	return &testBackend{
 		info:      ModelInfo{Name: "nvidia/Hymba-1.5B-Instruct", ContextLength: 64, VocabSize: 32001, MaxTokens: 48},
 		ready:     true,
+		blocking:  make(chan struct{}),
 		cancelled: make(chan struct{}),
 	}
 }
@@ -79,6 +81,7 @@ func (b *testBackend) run(ctx context.Context, req *Request, prompt int, emit fu
 			return Result{}, err
 		}
 		if b.block && i == 0 {
+			close(b.blocking)
 			<-ctx.Done()
 			close(b.cancelled)
 			return Result{}, ctx.Err()
