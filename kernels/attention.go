@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // AttnShape describes grouped-query attention heads. Query head a reads KV head a/(Heads/KVHeads).
 type AttnShape struct {
@@ -17,45 +20,146 @@ type Span struct{ Lo, Hi int }
 //
 //	q: [Heads*HeadDim]  k: [S, KVHeads*HeadDim]  v: [S, KVHeads*VDim]  out: [Heads*VDim]
 //
-// scores must hold at least as many floats as the spans cover. Softmax and sums are float32,
-// accumulated in span order.
+// Softmax and sums are float32, accumulated in span order; each head's result depends only on
+// its query and the rows, never on the other heads or the split between cores. The query
+// heads that share a KV head are computed together so each key and value row is read once.
+// scores is optional scratch: Attend uses it when it holds (Heads/KVHeads)·covered floats and
+// the call runs on one core, and pooled scratch otherwise. No covered row gives zeros.
 func Attend(out, q, k, v []float32, spans []Span, s AttnShape, scores []float32) {
+	checkAttnShape(s, 1, len(q), len(out))
+	n := checkSpans(k, v, spans, s)
+	g := s.Heads / s.KVHeads
+	grain := grainFor(s.KVHeads, int64(n*g*(s.HeadDim+s.VDim)), 1<<15)
+	parallelFor(s.KVHeads, grain, func(lo, hi int) {
+		sc, put := scratch(g*n, scores, lo == 0 && hi == s.KVHeads)
+		for j := lo; j < hi; j++ {
+			attendGroup(out, q, k, v, spans, s, j, n, sc)
+		}
+		put()
+	})
+}
+
+// AttendRows runs Attend for m = len(spans) query rows at once, spreading (row, KV head)
+// pairs over the cores; row i attends over spans[i]. The result equals m calls of Attend bit
+// for bit.
+//
+//	q: [m, Heads*HeadDim]  out: [m, Heads*VDim]
+func AttendRows(out, q, k, v []float32, spans [][]Span, s AttnShape) {
+	m := len(spans)
+	checkAttnShape(s, m, len(q), len(out))
+	covered := make([]int, m)
+	total := 0
+	for i, sp := range spans {
+		covered[i] = checkSpans(k, v, sp, s)
+		total += covered[i]
+	}
+	g, units := s.Heads/s.KVHeads, m*s.KVHeads
+	grain := grainFor(units, int64(total/max(m, 1)*g*(s.HeadDim+s.VDim)), 1<<15)
+	qw, ow := s.Heads*s.HeadDim, s.Heads*s.VDim
+	parallelFor(units, grain, func(lo, hi int) {
+		var sc []float32
+		put := func() {}
+		for u := lo; u < hi; u++ {
+			i, j := u/s.KVHeads, u%s.KVHeads
+			if len(sc) < g*covered[i] {
+				put()
+				sc, put = scratch(g*covered[i], nil, false)
+			}
+			attendGroup(out[i*ow:(i+1)*ow], q[i*qw:(i+1)*qw], k, v, spans[i], s, j, covered[i], sc)
+		}
+		put()
+	})
+}
+
+// checkAttnShape panics on an invalid shape or q/out too short for m query rows.
+func checkAttnShape(s AttnShape, m, lq, lout int) {
+	switch {
+	case s.Heads <= 0 || s.KVHeads <= 0 || s.HeadDim <= 0 || s.VDim <= 0:
+		panic("kernels: Attend: non-positive head count or width")
+	case s.Heads%s.KVHeads != 0:
+		panic("kernels: Attend: Heads not a multiple of KVHeads")
+	case lq < m*s.Heads*s.HeadDim:
+		panic("kernels: Attend: q shorter than rows*Heads*HeadDim")
+	case lout < m*s.Heads*s.VDim:
+		panic("kernels: Attend: out shorter than rows*Heads*VDim")
+	}
+}
+
+// checkSpans panics on a span outside the cache and returns the number of rows covered.
+func checkSpans(k, v []float32, spans []Span, s AttnShape) int {
+	kw, vw, n := s.KVHeads*s.HeadDim, s.KVHeads*s.VDim, 0
+	for _, sp := range spans {
+		if sp.Lo < 0 || sp.Hi < sp.Lo || sp.Hi*kw > len(k) || sp.Hi*vw > len(v) {
+			panic("kernels: Attend: span outside the cache")
+		}
+		n += sp.Hi - sp.Lo
+	}
+	return n
+}
+
+// softmax turns scores into probabilities in place: e_i = exp(s_i − max), p_i = e_i / Σ e in
+// float32, summed in order.
+func softmax(sc []float32) {
+	mx := float32(math.Inf(-1))
+	for _, x := range sc {
+		if x > mx {
+			mx = x
+		}
+	}
+	var sum float32
+	for i, x := range sc {
+		e := float32(math.Exp(float64(x - mx)))
+		sc[i] = e
+		sum += e
+	}
+	for i := range sc {
+		sc[i] /= sum
+	}
+}
+
+// scratchPool holds score buffers for the attention workers.
+var scratchPool sync.Pool
+
+// scratch returns a buffer of at least n floats: own when it is big enough and allowed,
+// pooled otherwise; put returns a pooled buffer.
+func scratch(n int, own []float32, useOwn bool) (buf []float32, put func()) {
+	if useOwn && len(own) >= n {
+		return own, func() {}
+	}
+	p, _ := scratchPool.Get().(*[]float32)
+	if p == nil || cap(*p) < n {
+		b := make([]float32, n)
+		p = &b
+	}
+	return (*p)[:n], func() { scratchPool.Put(p) }
+}
+
+// attendGroupGo is the portable group kernel: query heads j·g … j·g+g−1 of one row.
+func attendGroupGo(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, sc []float32) {
 	g := s.Heads / s.KVHeads
 	kw, vw := s.KVHeads*s.HeadDim, s.KVHeads*s.VDim
 	scale := float32(1 / math.Sqrt(float64(s.HeadDim)))
-	for a := 0; a < s.Heads; a++ {
-		j := a / g
-		qa := q[a*s.HeadDim : (a+1)*s.HeadDim]
-		n := 0
-		mx := float32(math.Inf(-1))
+	for h := 0; h < g; h++ {
+		a := j*g + h
+		qa, sa := q[a*s.HeadDim:(a+1)*s.HeadDim], sc[h*n:(h+1)*n]
+		i := 0
 		for _, sp := range spans {
 			for r := sp.Lo; r < sp.Hi; r++ {
-				kr := k[r*kw+j*s.HeadDim : r*kw+(j+1)*s.HeadDim]
-				sc := dot(qa, kr) * scale
-				scores[n] = sc
-				if sc > mx {
-					mx = sc
-				}
-				n++
+				sa[i] = dot(qa, k[r*kw+j*s.HeadDim:r*kw+(j+1)*s.HeadDim]) * scale
+				i++
 			}
 		}
-		var sum float32
-		for i := 0; i < n; i++ {
-			e := float32(math.Exp(float64(scores[i] - mx)))
-			scores[i] = e
-			sum += e
-		}
+		softmax(sa)
 		oa := out[a*s.VDim : (a+1)*s.VDim]
 		clear(oa)
-		n = 0
+		i = 0
 		for _, sp := range spans {
 			for r := sp.Lo; r < sp.Hi; r++ {
-				p := scores[n] / sum
-				vr := v[r*vw+j*s.VDim : r*vw+(j+1)*s.VDim]
-				for i, x := range vr {
-					oa[i] += p * x
+				p, vr := sa[i], v[r*vw+j*s.VDim:r*vw+(j+1)*s.VDim]
+				for c, x := range vr {
+					oa[c] += float32(p * x)
 				}
-				n++
+				i++
 			}
 		}
 	}

@@ -22,8 +22,14 @@ func InvFreq(base float64, headDim int) []float32 {
 
 // RoPE rotates nHeads consecutive head vectors of x (each headDim long) in place at position pos,
 // half-split convention: element i pairs with element i+headDim/2 at frequency invFreq[i].
+// The angle is float32(pos)·invFreq[i] in float32, its cosine and sine are rounded from
+// float64, and each product is rounded before the sum (no fused multiply-add), so the result
+// is the same on every architecture.
 func RoPE(x []float32, nHeads, headDim, pos int, invFreq []float32) {
 	half := headDim / 2
+	if len(x) < nHeads*headDim || len(invFreq) < half {
+		panic("kernels: RoPE: x or invFreq too short")
+	}
 	for i := 0; i < half; i++ {
 		ang := float32(pos) * invFreq[i]
 		c := float32(math.Cos(float64(ang)))
@@ -31,8 +37,23 @@ func RoPE(x []float32, nHeads, headDim, pos int, invFreq []float32) {
 		for h := 0; h < nHeads; h++ {
 			v := x[h*headDim : (h+1)*headDim]
 			a, b := v[i], v[i+half]
-			v[i] = a*c - b*s
-			v[i+half] = b*c + a*s
+			v[i] = float32(a*c) - float32(b*s)
+			v[i+half] = float32(b*c) + float32(a*s)
+		}
+	}
+}
+
+// RoPERef is the plain reference for RoPE: the rotation in float64 from the same float32
+// angle.
+func RoPERef(x []float32, nHeads, headDim, pos int, invFreq []float32) {
+	half := headDim / 2
+	for h := 0; h < nHeads; h++ {
+		v := x[h*headDim : (h+1)*headDim]
+		for i := 0; i < half; i++ {
+			ang := float64(float32(pos) * invFreq[i])
+			c, s := math.Cos(ang), math.Sin(ang)
+			a, b := float64(v[i]), float64(v[i+half])
+			v[i], v[i+half] = float32(a*c-b*s), float32(b*c+a*s)
 		}
 	}
 }

@@ -9,8 +9,11 @@ import "math"
 //
 // where inputs before the first row come from state [D, K] (oldest first, zeros for a fresh
 // sequence). On return state holds the last K inputs. x, u: [T, D]; w: [D, K]; bias: [D].
+// Channels are spread over the cores; each channel's sums run in k order in float32, so T
+// calls with T=1 give the same bits as one call with T rows.
 func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
-	parallelRows(D, func(lo, hi int) {
+	checkConv(u, x, state, w, bias, T, D, K)
+	parallelFor(D, grainFor(D, int64(T*K+T*16), 1<<14), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			st := state[c*K : (c+1)*K]
 			wc := w[c*K : (c+1)*K]
@@ -19,12 +22,24 @@ func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 				st[K-1] = x[t*D+c]
 				var s float32
 				for k := 0; k < K; k++ {
-					s += wc[k] * st[k]
+					s += float32(wc[k] * st[k])
 				}
 				u[t*D+c] = SiLU(s + bias[c])
 			}
 		}
 	})
+}
+
+// checkConv panics when a CausalConv slice is too short for T, D, K.
+func checkConv(u, x, state, w, bias []float32, T, D, K int) {
+	switch {
+	case T < 0 || D < 0 || K <= 0:
+		panic("kernels: CausalConv: negative size or K < 1")
+	case len(x) < T*D || len(u) < T*D:
+		panic("kernels: CausalConv: x or u shorter than T*D")
+	case len(state) < D*K || len(w) < D*K || len(bias) < D:
+		panic("kernels: CausalConv: state, w or bias too short for D and K")
+	}
 }
 
 // SelectiveScan runs the Mamba recurrence for T steps over D channels with state size N,
@@ -35,8 +50,11 @@ func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 //	y[t, c] = (Σ_n s[c, n]·C[t, n] + Dskip[c]·u[t, c]) · silu(z[t, c])
 //
 // u, dt, z, y: [T, D]; B, C: [T, N]; A: [D, N] (= −exp(A_log)); dtBias, Dskip: [D].
+// Channels are spread over the cores; every product is rounded to float32 before it is added
+// and the n sum runs in order, so T calls with T=1 give the same bits as one call.
 func SelectiveScan(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N int) {
-	parallelRows(D, func(lo, hi int) {
+	checkScan(y, u, dt, z, B, C, A, dtBias, Dskip, state, T, D, N)
+	parallelFor(D, grainFor(D, int64(T*N*24), 1<<14), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			s := state[c*N : (c+1)*N]
 			a := A[c*N : (c+1)*N]
@@ -46,11 +64,26 @@ func SelectiveScan(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N
 				bt, ct := B[t*N:(t+1)*N], C[t*N:(t+1)*N]
 				var acc float32
 				for n := 0; n < N; n++ {
-					s[n] = float32(math.Exp(float64(d*a[n])))*s[n] + d*bt[n]*uc
-					acc += s[n] * ct[n]
+					e := float32(math.Exp(float64(d * a[n])))
+					s[n] = float32(e*s[n]) + float32(float32(d*bt[n])*uc)
+					acc += float32(s[n] * ct[n])
 				}
-				y[t*D+c] = (acc + Dskip[c]*uc) * SiLU(z[t*D+c])
+				y[t*D+c] = (acc + float32(Dskip[c]*uc)) * SiLU(z[t*D+c])
 			}
 		}
 	})
+}
+
+// checkScan panics when a SelectiveScan slice is too short for T, D, N.
+func checkScan(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N int) {
+	switch {
+	case T < 0 || D < 0 || N < 0:
+		panic("kernels: SelectiveScan: negative size")
+	case len(y) < T*D || len(u) < T*D || len(dt) < T*D || len(z) < T*D:
+		panic("kernels: SelectiveScan: y, u, dt or z shorter than T*D")
+	case len(B) < T*N || len(C) < T*N:
+		panic("kernels: SelectiveScan: B or C shorter than T*N")
+	case len(A) < D*N || len(state) < D*N || len(dtBias) < D || len(Dskip) < D:
+		panic("kernels: SelectiveScan: A, state, dtBias or Dskip too short for D and N")
+	}
 }

@@ -1,0 +1,76 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"math"
+	"unsafe"
+)
+
+// pvBlock is the number of value rows per pvAccum call: the block stays in L2 while every
+// head of the group and every column chunk passes over it.
+const pvBlock = 256
+
+// laneMasks[16−t:] starts with t all-ones int32 lanes followed by zeros (AVX2 masked loads).
+var laneMasks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// attendGroup computes query heads j·g … j·g+g−1 of one row (see Attend).
+func attendGroup(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, sc []float32) {
+	if isa == isaGo {
+		attendGroupGo(out, q, k, v, spans, s, j, n, sc)
+		return
+	}
+	g := s.Heads / s.KVHeads
+	groupScores(q[j*g*s.HeadDim:(j+1)*g*s.HeadDim], k, spans, s, j, n, sc)
+	for h := 0; h < g; h++ {
+		softmax(sc[h*n : (h+1)*n])
+	}
+	o := out[j*g*s.VDim : (j+1)*g*s.VDim]
+	clear(o)
+	groupValues(o, v, spans, s, j, n, sc)
+}
+
+// groupScores sets sc[h*n + i] = (q_h·k_i)·scale for the g heads in qg and the covered rows.
+func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []float32) {
+	kw, tail := s.KVHeads*s.HeadDim, s.HeadDim%16
+	d := dotArgs{
+		q: unsafe.Pointer(&qg[0]), ymask: unsafe.Pointer(&laneMasks[16-tail]),
+		hd: s.HeadDim, ldk: kw, ldsc: n, heads: s.Heads / s.KVHeads,
+		kmask: 1<<tail - 1, scale: float32(1 / math.Sqrt(float64(s.HeadDim))),
+	}
+	off := 0
+	for _, sp := range spans {
+		if sp.Hi == sp.Lo {
+			continue
+		}
+		d.k, d.sc, d.rows = unsafe.Pointer(&k[sp.Lo*kw+j*s.HeadDim]), unsafe.Pointer(&sc[off]), sp.Hi-sp.Lo
+		if isa == isaAVX512 {
+			qkDotsZ(&d)
+		} else {
+			qkDotsY(&d)
+		}
+		off += d.rows
+	}
+}
+
+// groupValues adds Σ_i p[h*n+i]·v_i to each head h of o, rows in span order.
+func groupValues(o, v []float32, spans []Span, s AttnShape, j, n int, p []float32) {
+	vw := s.KVHeads * s.VDim
+	a := pvArgs{
+		o: unsafe.Pointer(&o[0]), ymask: unsafe.Pointer(&laneMasks[16-s.VDim%8]),
+		vd: s.VDim, ldv: vw, ldp: n, heads: s.Heads / s.KVHeads, kmask: 1<<(s.VDim%16) - 1,
+	}
+	off := 0
+	for _, sp := range spans {
+		for lo := sp.Lo; lo < sp.Hi; lo += pvBlock {
+			a.rows = min(pvBlock, sp.Hi-lo)
+			a.v, a.p = unsafe.Pointer(&v[lo*vw+j*s.VDim]), unsafe.Pointer(&p[off])
+			if isa == isaAVX512 {
+				pvAccumZ(&a)
+			} else {
+				pvAccumY(&a)
+			}
+			off += a.rows
+		}
+	}
+}

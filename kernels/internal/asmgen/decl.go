@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// declFile generates the Go side of the assembly: argument blocks, stubs and kernel tables.
+func declFile() string {
+	var b strings.Builder
+	b.WriteString(header)
+	fmt.Fprintf(&b, `
+package kernels
+
+import "unsafe"
+
+// tileArgs is the argument block of the MatMul tile kernels, read by the assembly at fixed
+// offsets (asmOff* below).
+type tileArgs struct {
+	w    [%d]unsafe.Pointer // rows of the tile (uint16 or float32 elements)
+	x    [%d]unsafe.Pointer // tokens of the tile (float32)
+	wt   [%d]unsafe.Pointer // zero-padded 16-column tails of the rows
+	xt   [%d]unsafe.Pointer // zero-padded 16-column tails of the tokens
+	nb   int               // full 16-column blocks
+	tail int               // 1 when the padded tail block follows
+	out  [%d]float32       // out[t*R + r]: the sums of pair (token t, row r)
+}
+
+// Offsets the assembly assumes (checked by TestAsmLayout).
+const (
+	asmOffTileNB   = %d
+	asmOffTileTail = %d
+	asmOffTileOut  = %d
+	asmOffDotScale = %d
+	asmOffPVKmask  = %d
+	asmOffSumOut   = %d
+)
+
+// dotArgs is the argument block of qkDots.
+type dotArgs struct {
+	q, k, sc unsafe.Pointer // heads query vectors hd apart; rows key vectors ldk apart; scores
+	ymask    unsafe.Pointer // AVX2: 16 int32 lane masks of the last partial block
+	hd       int            // head width
+	ldk      int            // key row stride (floats)
+	ldsc     int            // score stride between heads (floats)
+	rows     int
+	heads    int
+	kmask    int // AVX-512: lane mask of the last partial block (0: none)
+	scale    float32
+}
+
+// pvArgs is the argument block of pvAccum.
+type pvArgs struct {
+	o, p, v unsafe.Pointer // heads outputs vd apart; weights p[h*ldp+i]; value rows ldv apart
+	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last vd mod 8 columns
+	vd      int
+	ldv     int
+	ldp     int
+	rows    int
+	heads   int
+	kmask   int // AVX-512: lane mask of the last vd mod 16 columns
+}
+
+// sumArgs is the argument block of sumF32.
+type sumArgs struct {
+	p   unsafe.Pointer
+	n   int // floats, a multiple of 64
+	out float32
+}
+`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, pKmask, sOut)
+	var tables strings.Builder
+	for _, isa := range []struct{ name, tmax string }{{"Z", "6"}, {"Y", "3"}} {
+		for _, dt := range []string{"bf16", "f32"} {
+			n := 6
+			if isa.name == "Y" {
+				n = 3
+			}
+			fmt.Fprintf(&tables, "\nvar mm%s%s = [...]func(*tileArgs){nil", isa.name, dt)
+			for t := 1; t <= n; t++ {
+				name := fmt.Sprintf("mm%s%sx%d", isa.name, dt, t)
+				fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(a *tileArgs)\n", name)
+				fmt.Fprintf(&tables, ", %s", name)
+			}
+			tables.WriteString("}\n")
+		}
+		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)"} {
+			fmt.Fprintf(&b, "\n//go:noescape\nfunc "+fn+"\n", isa.name)
+		}
+	}
+	b.WriteString(tables.String())
+	return b.String()
+}

@@ -1,0 +1,275 @@
+package main
+
+// Layouts of dotArgs, pvArgs and sumArgs (see declFile).
+const (
+	dQ, dK, dSc, dYmask, dHd, dLdk, dLdsc, dRows, dHeads, dKmask, dScale = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
+	pO, pP, pV, pYmask, pVd, pLdv, pLdp, pRows, pHeads, pKmask           = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72
+	sP, sN, sOut                                                         = 0, 8, 16
+)
+
+// vecZFile generates the AVX-512 attention and bandwidth kernels.
+func vecZFile() string {
+	f := asmFile()
+	genDots(f, "Z")
+	genPV(f, "Z")
+	genSum(f, "Z")
+	return f.b.String()
+}
+
+// vecYFile generates the AVX2 attention and bandwidth kernels.
+func vecYFile() string {
+	f := asmFile()
+	genDots(f, "Y")
+	genPV(f, "Y")
+	genSum(f, "Y")
+	return f.b.String()
+}
+
+// genDots writes qkDots: sc[h*ldsc+i] = dot(q_h, k_i)·scale for i < rows, h < heads, each dot
+// with the 16-lane structure and reduction tree of the MatMul kernels (zero-padded tail).
+func genDots(f *file, isa string) {
+	f.text("qkDots"+isa, "func qkDots"+isa+"(a *dotArgs): attention scores of rows × heads")
+	f.i("MOVQ %d(DI), R9", dRows)
+	f.i("TESTQ R9, R9")
+	f.i("JZ done")
+	f.i("MOVQ %d(DI), R8", dK)
+	f.i("MOVQ %d(DI), R10", dLdk)
+	f.i("SHLQ $2, R10")
+	f.i("MOVQ %d(DI), R11", dHeads)
+	f.i("MOVQ %d(DI), R12", dLdsc)
+	f.i("SHLQ $2, R12")
+	f.i("MOVQ %d(DI), R13", dSc)
+	f.i("MOVQ %d(DI), BX", dHd)
+	f.i("MOVQ BX, CX")
+	f.i("SHRQ $4, CX")
+	f.i("SHLQ $2, BX")
+	f.i("VMOVSS %d(DI), X15", dScale)
+	if isa == "Z" {
+		f.i("MOVQ %d(DI), AX", dKmask)
+		f.i("KMOVW AX, K1")
+	} else {
+		f.i("MOVQ %d(DI), AX", dYmask)
+		f.i("VMOVDQU (AX), Y12")
+		f.i("VMOVDQU 32(AX), Y13")
+	}
+	f.label("rowloop")
+	f.i("MOVQ %d(DI), R14", dQ)
+	f.i("MOVQ R13, R15")
+	f.i("MOVQ R11, DX")
+	f.label("headloop")
+	zero(f, isa, 0)
+	if isa == "Y" {
+		zero(f, isa, 1)
+	}
+	f.i("XORQ SI, SI")
+	f.i("MOVQ CX, AX")
+	f.i("TESTQ AX, AX")
+	f.i("JZ dtail")
+	f.label("dloop")
+	if isa == "Z" {
+		f.i("VMOVUPS (R14)(SI*4), Z1")
+		f.i("VFMADD231PS (R8)(SI*4), Z1, Z0")
+	} else {
+		f.i("VMOVUPS (R14)(SI*4), Y2")
+		f.i("VMOVUPS 32(R14)(SI*4), Y3")
+		f.i("VFMADD231PS (R8)(SI*4), Y2, Y0")
+		f.i("VFMADD231PS 32(R8)(SI*4), Y3, Y1")
+	}
+	f.i("ADDQ $16, SI")
+	f.i("DECQ AX")
+	f.i("JNZ dloop")
+	f.label("dtail")
+	dotTail(f, isa)
+	f.label("dred")
+	if isa == "Z" {
+		f.i("VEXTRACTF64X4 $1, Z0, Y29")
+		f.i("VADDPS Y29, Y0, Y29")
+		f.i("VEXTRACTF32X4 $1, Y29, X30")
+		reduce4(f, "X29", "X30")
+		f.i("VMULSS X15, X29, X29")
+		f.i("VMOVSS X29, (R15)")
+	} else {
+		f.i("VADDPS Y1, Y0, Y0")
+		f.i("VEXTRACTF128 $1, Y0, X14")
+		reduce4(f, "X0", "X14")
+		f.i("VMULSS X15, X0, X0")
+		f.i("VMOVSS X0, (R15)")
+	}
+	f.i("ADDQ BX, R14")
+	f.i("ADDQ R12, R15")
+	f.i("DECQ DX")
+	f.i("JNZ headloop")
+	f.i("ADDQ R10, R8")
+	f.i("ADDQ $4, R13")
+	f.i("DECQ R9")
+	f.i("JNZ rowloop")
+	f.label("done")
+	f.i("VZEROUPPER")
+	f.i("RET")
+}
+
+// dotTail adds the masked (zero-padded) last partial block of a dot.
+func dotTail(f *file, isa string) {
+	if isa == "Z" {
+		f.i("KORTESTW K1, K1")
+		f.i("JZ dred")
+		f.i("VMOVUPS.Z (R14)(SI*4), K1, Z1")
+		f.i("VMOVUPS.Z (R8)(SI*4), K1, Z2")
+		f.i("VFMADD231PS Z2, Z1, Z0")
+		return
+	}
+	f.i("CMPQ %d(DI), $0", dKmask)
+	f.i("JE dred")
+	f.i("VMASKMOVPS (R14)(SI*4), Y12, Y2")
+	f.i("VMASKMOVPS 32(R14)(SI*4), Y13, Y3")
+	f.i("VMASKMOVPS (R8)(SI*4), Y12, Y4")
+	f.i("VMASKMOVPS 32(R8)(SI*4), Y13, Y5")
+	f.i("VFMADD231PS Y4, Y2, Y0")
+	f.i("VFMADD231PS Y5, Y3, Y1")
+}
+
+// genPV writes pvAccum: o_h[c] = fma(p[h*ldp+i], v_i[c], o_h[c]) for i < rows in order, for
+// every head h < heads and column c < vd. Each element sees the same sequence of fused
+// multiply-adds whatever the chunking, so both ISAs give the same bits.
+func genPV(f *file, isa string) {
+	f.text("pvAccum"+isa, "func pvAccum"+isa+"(a *pvArgs): weighted sum of value rows into heads")
+	f.i("MOVQ %d(DI), R9", pRows)
+	f.i("TESTQ R9, R9")
+	f.i("JZ done")
+	f.i("MOVQ %d(DI), R11", pHeads)
+	f.i("MOVQ %d(DI), R14", pO)
+	f.i("MOVQ %d(DI), R15", pP)
+	f.i("MOVQ %d(DI), R12", pLdp)
+	f.i("SHLQ $2, R12")
+	f.i("MOVQ %d(DI), R10", pLdv)
+	f.i("SHLQ $2, R10")
+	f.i("MOVQ %d(DI), BX", pVd)
+	if isa == "Z" {
+		f.i("MOVQ %d(DI), AX", pKmask)
+		f.i("KMOVW AX, K1")
+	} else {
+		f.i("MOVQ %d(DI), AX", pYmask)
+		f.i("VMOVDQU (AX), Y12")
+	}
+	big, small := 128, 16 // floats per chunk: 8 registers, 1 register
+	if isa == "Y" {
+		big, small = 64, 8
+	}
+	f.label("headloop")
+	f.i("XORQ SI, SI")
+	pvChunk(f, isa, "cbig", big, 8)
+	pvChunk(f, isa, "csmall", small, 1)
+	pvTail(f, isa, small)
+	f.label("nexthead")
+	f.i("LEAQ (R14)(BX*4), R14")
+	f.i("ADDQ R12, R15")
+	f.i("DECQ R11")
+	f.i("JNZ headloop")
+	f.label("done")
+	f.i("VZEROUPPER")
+	f.i("RET")
+}
+
+// pvChunk loops over the chunks of width floats (regs registers) of the current head.
+func pvChunk(f *file, isa, name string, width, regs int) {
+	vr := "Z"
+	step := 64
+	if isa == "Y" {
+		vr, step = "Y", 32
+	}
+	f.i("MOVQ BX, CX")
+	f.i("ANDQ $-%d, CX", width)
+	f.i("CMPQ SI, CX")
+	f.i("JAE %s_end", name)
+	f.label(name)
+	for j := 0; j < regs; j++ {
+		f.i("VMOVUPS %d(R14)(SI*4), %s%d", step*j, vr, j)
+	}
+	f.i("MOVQ %d(DI), R8", pV)
+	f.i("LEAQ (R8)(SI*4), R8")
+	f.i("MOVQ R15, R13")
+	f.i("MOVQ R9, DX")
+	f.label(name + "_rows")
+	f.i("VBROADCASTSS (R13), %s8", vr)
+	for j := 0; j < regs; j++ {
+		f.i("VFMADD231PS %d(R8), %s8, %s%d", step*j, vr, vr, j)
+	}
+	f.i("ADDQ R10, R8")
+	f.i("ADDQ $4, R13")
+	f.i("DECQ DX")
+	f.i("JNZ %s_rows", name)
+	for j := 0; j < regs; j++ {
+		f.i("VMOVUPS %s%d, %d(R14)(SI*4)", vr, j, step*j)
+	}
+	f.i("ADDQ $%d, SI", width)
+	f.i("CMPQ SI, CX")
+	f.i("JB %s", name)
+	f.label(name + "_end")
+}
+
+// pvTail handles the last vd mod small columns with masked loads and stores.
+func pvTail(f *file, isa string, small int) {
+	f.i("MOVQ BX, AX")
+	f.i("ANDQ $%d, AX", small-1)
+	f.i("JZ nexthead")
+	load, store := "VMOVUPS.Z (R14)(SI*4), K1, Z0", "VMOVUPS Z0, K1, (R14)(SI*4)"
+	vload := "VMOVUPS.Z (R8), K1, Z9"
+	vr := "Z"
+	if isa == "Y" {
+		load, store = "VMASKMOVPS (R14)(SI*4), Y12, Y0", "VMASKMOVPS Y0, Y12, (R14)(SI*4)"
+		vload = "VMASKMOVPS (R8), Y12, Y9"
+		vr = "Y"
+	}
+	f.i(load)
+	f.i("MOVQ %d(DI), R8", pV)
+	f.i("LEAQ (R8)(SI*4), R8")
+	f.i("MOVQ R15, R13")
+	f.i("MOVQ R9, DX")
+	f.label("tail_rows")
+	f.i("VBROADCASTSS (R13), %s8", vr)
+	f.i(vload)
+	f.i("VFMADD231PS %s9, %s8, %s0", vr, vr, vr)
+	f.i("ADDQ R10, R8")
+	f.i("ADDQ $4, R13")
+	f.i("DECQ DX")
+	f.i("JNZ tail_rows")
+	f.i(store)
+}
+
+// genSum writes sumF32: the float32 sum of n floats (n a multiple of 64), four accumulators;
+// it exists to stream memory for MeasureBandwidth.
+func genSum(f *file, isa string) {
+	f.text("sumF32"+isa, "func sumF32"+isa+"(a *sumArgs): streaming read of n floats")
+	vr, w := "Z", 64
+	if isa == "Y" {
+		vr, w = "Y", 32
+	}
+	f.i("MOVQ %d(DI), SI", sP)
+	f.i("MOVQ %d(DI), CX", sN)
+	f.i("LEAQ (SI)(CX*4), CX")
+	for j := 0; j < 4; j++ {
+		zero(f, isa, j)
+	}
+	f.i("CMPQ SI, CX")
+	f.i("JAE fold")
+	f.label("loop")
+	for j := 0; j < 4; j++ {
+		f.i("VADDPS %d(SI), %s%d, %s%d", w*j, vr, j, vr, j)
+	}
+	f.i("ADDQ $%d, SI", 4*w)
+	f.i("CMPQ SI, CX")
+	f.i("JB loop")
+	f.label("fold")
+	f.i("VADDPS %s1, %s0, %s0", vr, vr, vr)
+	f.i("VADDPS %s3, %s2, %s2", vr, vr, vr)
+	f.i("VADDPS %s2, %s0, %s0", vr, vr, vr)
+	if isa == "Z" {
+		f.i("VEXTRACTF64X4 $1, Z0, Y1")
+		f.i("VADDPS Y1, Y0, Y0")
+	}
+	f.i("VEXTRACTF128 $1, Y0, X1")
+	reduce4(f, "X0", "X1")
+	f.i("VMOVSS X0, %d(DI)", sOut)
+	f.i("VZEROUPPER")
+	f.i("RET")
+}
