@@ -129,14 +129,11 @@ func loadGolden(t *testing.T, dir, weights string) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, weights))
+	ck, err := checkpoint.Open(filepath.Join(dir, weights))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, err := checkpoint.Parse(b, weights)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { ck.Close() })
 	m, err := New(cfg, ck, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,100 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
+)
+
+// Client talks to one coordinator.
+type Client struct {
+	conn  *grpc.ClientConn
+	inf   v1.InferenceClient
+	admin v1.AdminClient
+}
+
+// Dial connects to addr (host:port). The connection is made lazily, on the first call.
+func Dial(addr string) (*Client, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return &Client{conn: conn, inf: v1.NewInferenceClient(conn), admin: v1.NewAdminClient(conn)}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Result is a finished generation.
+type Result struct {
+	IDs              []int
+	Text             string
+	FinishReason     string
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// Generate runs req, calling onChunk (if not nil) with each streamed response.
+func (c *Client) Generate(ctx context.Context, req *v1.GenerateRequest, onChunk func(*v1.GenerateResponse)) (Result, error) {
+	stream, err := c.inf.Generate(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	var r Result
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return r, nil
+		}
+		if err != nil {
+			return r, err
+		}
+		for _, id := range m.GetTokenIds() {
+			r.IDs = append(r.IDs, int(id))
+		}
+		r.Text += m.GetText()
+		if m.GetFinishReason() != "" {
+			r.FinishReason = m.GetFinishReason()
+		}
+		if u := m.GetUsage(); u != nil {
+			r.PromptTokens, r.CompletionTokens = int(u.GetPromptTokens()), int(u.GetCompletionTokens())
+		}
+		if onChunk != nil {
+			onChunk(m)
+		}
+	}
+}
+
+// IDsRequest builds a greedy request for a token-id prompt.
+func IDsRequest(ids []int, maxTokens int) *v1.GenerateRequest {
+	u := make([]uint32, len(ids))
+	for i, id := range ids {
+		u[i] = uint32(id)
+	}
+	mt := uint32(maxTokens)
+	return &v1.GenerateRequest{Prompt: &v1.GenerateRequest_Ids{Ids: &v1.TokenIds{Ids: u}}, MaxTokens: &mt}
+}
+
+// Tokenize returns the token ids of text.
+func (c *Client) Tokenize(ctx context.Context, text string, addBOS bool) ([]int, error) {
+	r, err := c.inf.Tokenize(ctx, &v1.TokenizeRequest{Text: text, AddBos: &addBOS})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int, len(r.GetTokenIds()))
+	for i, id := range r.GetTokenIds() {
+		ids[i] = int(id)
+	}
+	return ids, nil
+}
+
+// Status returns the cluster's status.
+func (c *Client) Status(ctx context.Context) (*v1.StatusResponse, error) {
+	return c.admin.Status(ctx, &v1.StatusRequest{})
+}

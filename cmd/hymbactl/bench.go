@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hymbaserve/hymbaserve/kernels"
+	"github.com/hymbaserve/hymbaserve/model"
+)
+
+// benchResult is the JSON hymbactl bench prints.
+type benchResult struct {
+	Model            string  `json:"model"`
+	WeightDType      string  `json:"weight_dtype"`
+	WeightBytes      int64   `json:"weight_bytes"`
+	Threads          int     `json:"threads"`
+	CPU              string  `json:"cpu"`
+	BandwidthGBs     float64 `json:"bandwidth_gb_s"`
+	RooflineTokS     float64 `json:"roofline_tok_s"`
+	PrefillTokens    int     `json:"prefill_tokens"`
+	PrefillTokS      float64 `json:"prefill_tok_s"`
+	DecodeTokS       float64 `json:"decode_tok_s"`
+	DecodeBatch8TokS float64 `json:"decode_batch8_tok_s"`
+	DecodeVsRoofline float64 `json:"decode_vs_roofline"`
+	DecodeSteps      int     `json:"decode_steps"`
+	BuildSeconds     float64 `json:"build_seconds"`
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	f32 := fs.Bool("f32", false, "float32 weights instead of BF16")
+	prefill := fs.Int("prefill", 128, "prompt tokens for the prefill measurement")
+	steps := fs.Int("steps", 16, "decode steps to time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r := benchResult{Model: "Hymba-1.5B shape, random weights", WeightDType: "BF16", Threads: runtime.GOMAXPROCS(0),
+		CPU: cpuName(), PrefillTokens: *prefill, DecodeSteps: *steps}
+	if *f32 {
+		r.WeightDType = "F32"
+	}
+	r.BandwidthGBs = kernels.MeasureBandwidth(1<<30) / 1e9
+	t0 := time.Now()
+	cfg := model.Hymba15B()
+	m, err := model.New(cfg, model.RandomTensors(cfg, 1, !*f32), model.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	r.BuildSeconds = time.Since(t0).Seconds()
+	r.WeightBytes = m.WeightBytes()
+	r.RooflineTokS = r.BandwidthGBs * 1e9 / float64(r.WeightBytes)
+	if err := benchModel(m, &r); err != nil {
+		return err
+	}
+	r.DecodeVsRoofline = r.DecodeTokS / r.RooflineTokS
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	_, err = fmt.Fprintln(stdout, string(b))
+	return err
+}
+
+// benchModel measures prefill of one prompt, batch-1 decode after it, and batch-8 decode of
+// eight copies of that sequence (forked states: the measurement is of decode, not of prefill).
+func benchModel(m *model.Model, r *benchResult) error {
+	ids := make([]int, r.PrefillTokens)
+	for i := range ids {
+		ids[i] = 1 + (i*7919)%(m.Cfg.VocabSize-1)
+	}
+	s := m.NewSeq(1)
+	t := time.Now()
+	if _, _, err := m.Forward([]model.Segment{{Seq: s, Text: len(ids), LastPrompt: true}}, [][]int{ids}, nil); err != nil {
+		return err
+	}
+	r.PrefillTokS = float64(len(ids)) / time.Since(t).Seconds()
+	base := s.Clone(100)
+	tps, err := timeDecode(m, []*model.SeqState{s}, r.DecodeSteps)
+	if err != nil {
+		return err
+	}
+	r.DecodeTokS = tps
+	batch := make([]*model.SeqState, 8)
+	for i := range batch {
+		batch[i] = base.Clone(uint64(200 + i))
+	}
+	r.DecodeBatch8TokS, err = timeDecode(m, batch, max(r.DecodeSteps/2, 2))
+	return err
+}
+
+// timeDecode runs steps decode steps over seqs together (after one warm-up step) and returns
+// generated tokens per second.
+func timeDecode(m *model.Model, seqs []*model.SeqState, steps int) (float64, error) {
+	segs := make([]model.Segment, len(seqs))
+	toks := make([][]int, len(seqs))
+	for i, s := range seqs {
+		segs[i] = model.Segment{Seq: s, Text: 1}
+		toks[i] = []int{29871 + i}
+	}
+	var t time.Time
+	for k := 0; k <= steps; k++ {
+		if k == 1 {
+			t = time.Now()
+		}
+		x, lay, err := m.Forward(segs, toks, nil)
+		if err != nil {
+			return 0, err
+		}
+		m.Logits(lay, x, false)
+	}
+	return float64(steps*len(seqs)) / time.Since(t).Seconds(), nil
+}
+
+func cpuName() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if _, v, ok := strings.Cut(line, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}
