@@ -162,7 +162,9 @@ type grpcErrCase struct {
 }
 
 func TestGRPCGenerateErrors(t *testing.T) {
-	text := func(s string) *pb.GenerateRequest { return &pb.GenerateRequest{Prompt: &pb.GenerateRequest_Text{Text: s}} }
+	text := func(s string) *pb.GenerateRequest {
+		return &pb.GenerateRequest{Prompt: &pb.GenerateRequest_Text{Text: s}}
+	}
 	ids := func(v ...uint32) *pb.GenerateRequest {
 		return &pb.GenerateRequest{Prompt: &pb.GenerateRequest_Ids{Ids: &pb.TokenIds{Ids: v}}}
 	}
