@@ -20,12 +20,14 @@ type tileArgs struct {
 
 // Offsets the assembly assumes (checked by TestAsmLayout).
 const (
-	asmOffTileNB   = 160
-	asmOffTileTail = 168
-	asmOffTileOut  = 176
-	asmOffDotScale = 80
-	asmOffPVKmask  = 72
-	asmOffSumOut   = 16
+	asmOffTileNB    = 160
+	asmOffTileTail  = 168
+	asmOffTileOut   = 176
+	asmOffDotScale  = 80
+	asmOffPVKmask   = 72
+	asmOffSumOut    = 16
+	asmOffScanKmask = 88
+	asmOffSmSum     = 36
 )
 
 // dotArgs is the argument block of qkDots.
@@ -51,6 +53,29 @@ type pvArgs struct {
 	rows    int
 	heads   int
 	kmask   int // AVX-512: lane mask of the last vd mod 16 columns
+}
+
+// scanArgs is the argument block of scanChan.
+type scanArgs struct {
+	s, a  unsafe.Pointer // state and A of the first channel, rows of n floats
+	y, u  unsafe.Pointer // first channel's Δ in / Σ s·C out, and u; rows ld apart
+	b, c  unsafe.Pointer // B and C, rows of n floats
+	ymask unsafe.Pointer // AVX2: 16 int32 lane masks of the last partial state block
+	n     int            // state size
+	ld    int            // row stride of y and u (D)
+	t     int            // steps
+	nc    int            // channels
+	kmask int            // AVX-512: lane mask of the last partial state block (0: none)
+}
+
+// smArgs is the argument block of softmaxExp.
+type smArgs struct {
+	x     unsafe.Pointer
+	ymask unsafe.Pointer // AVX2: 16 int32 lane masks of the last partial block
+	n     int
+	kmask int // AVX-512: lane mask of the last partial block (0: none)
+	max   float32
+	sum   float32
 }
 
 // sumArgs is the argument block of sumF32.
@@ -106,6 +131,12 @@ func pvAccumZ(a *pvArgs)
 func sumF32Z(a *sumArgs)
 
 //go:noescape
+func scanChanZ(a *scanArgs)
+
+//go:noescape
+func softmaxExpZ(a *smArgs)
+
+//go:noescape
 func mmYbf16x1(a *tileArgs)
 
 //go:noescape
@@ -131,6 +162,12 @@ func pvAccumY(a *pvArgs)
 
 //go:noescape
 func sumF32Y(a *sumArgs)
+
+//go:noescape
+func scanChanY(a *scanArgs)
+
+//go:noescape
+func softmaxExpY(a *smArgs)
 
 var mmZbf16 = [...]func(*tileArgs){nil, mmZbf16x1, mmZbf16x2, mmZbf16x3, mmZbf16x4, mmZbf16x5, mmZbf16x6}
 

@@ -20,9 +20,13 @@ type Span struct{ Lo, Hi int }
 //
 //	q: [Heads*HeadDim]  k: [S, KVHeads*HeadDim]  v: [S, KVHeads*VDim]  out: [Heads*VDim]
 //
-// Softmax and sums are float32, accumulated in span order; each head's result depends only on
-// its query and the rows, never on the other heads or the split between cores. The query
-// heads that share a KV head are computed together so each key and value row is read once.
+// Everything is float32 and each head's result depends only on its query and the rows in span
+// order, never on the other heads or the split between cores (or how the rows are cut into
+// spans). The query heads that share a KV head are computed together so each key and value
+// row is read once. The pure-Go kernel sums scores with 8 lanes of rounded products, takes
+// exp from math.Exp and sums softmax and values in order; the AVX-512/AVX2 kernel (identical
+// bits on both) uses the 16-lane fused dot of MatMul, the vector exp of SelectiveScan, a
+// 16-lane softmax sum and fused multiply-adds for the values.
 // scores is optional scratch: Attend uses it when it holds (Heads/KVHeads)·covered floats and
 // the call runs on one core, and pooled scratch otherwise. No covered row gives zeros.
 func Attend(out, q, k, v []float32, spans []Span, s AttnShape, scores []float32) {

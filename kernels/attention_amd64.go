@@ -23,7 +23,7 @@ func attendGroup(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, sc
 	g := s.Heads / s.KVHeads
 	groupScores(q[j*g*s.HeadDim:(j+1)*g*s.HeadDim], k, spans, s, j, n, sc)
 	for h := 0; h < g; h++ {
-		softmax(sc[h*n : (h+1)*n])
+		softmaxVec(sc[h*n : (h+1)*n])
 	}
 	o := out[j*g*s.VDim : (j+1)*g*s.VDim]
 	clear(o)
@@ -72,5 +72,26 @@ func groupValues(o, v []float32, spans []Span, s AttnShape, j, n int, p []float3
 			}
 			off += a.rows
 		}
+	}
+}
+
+// softmaxVec is softmax with the vector exp: e_i = exp(x_i − max), the sum in 16 lanes
+// (lane l takes i ≡ l mod 16 in order) folded in the fixed tree, p_i = e_i / sum.
+func softmaxVec(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > mx {
+			mx = v
+		}
+	}
+	tail := len(x) % 16
+	a := smArgs{x: unsafe.Pointer(&x[0]), ymask: unsafe.Pointer(&laneMasks[16-tail]), n: len(x), kmask: 1<<tail - 1, max: mx}
+	if isa == isaAVX512 {
+		softmaxExpZ(&a)
+	} else {
+		softmaxExpY(&a)
 	}
 }

@@ -54,3 +54,66 @@ func checkGroupModel(t *testing.T, c attnCase) {
 	}
 	sameBits(t, name("%+v values", s), o, wo)
 }
+
+// TestSoftmaxLaneModel checks the vector softmax bit for bit against its documented structure.
+func TestSoftmaxLaneModel(t *testing.T) {
+	for _, k := range isas() {
+		if k == isaGo {
+			continue
+		}
+		t.Run(k.String(), func(t *testing.T) {
+			defer func(old isaKind) { isa = old }(isa)
+			isa = k
+			for _, n := range []int{1, 7, 16, 33, 300} {
+				x := randVec(61, n)
+				for i := range x {
+					x[i] *= 30 // some scores far below the max underflow to 0
+				}
+				want := softmaxModel(x)
+				softmaxVec(x)
+				sameBits(t, name("n=%d", n), x, want)
+			}
+		})
+	}
+}
+
+// softmaxModel is the documented vector softmax, exactly.
+func softmaxModel(x []float32) []float32 {
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	e := make([]float32, len(x))
+	var l [16]float32
+	for i, v := range x {
+		e[i] = expModel(v - mx)
+		l[i%16] += e[i]
+	}
+	for w := 8; w >= 1; w /= 2 {
+		for j := 0; j < w; j++ {
+			l[j] += l[j+w]
+		}
+	}
+	for i := range e {
+		e[i] /= l[0]
+	}
+	return e
+}
+
+// TestAttendISAsAgree checks that the AVX-512 and AVX2 attention give the same bits.
+func TestAttendISAsAgree(t *testing.T) {
+	if bestISA != isaAVX512 {
+		t.Skip("this CPU has no AVX-512; the lane-model tests cover AVX2 alone")
+	}
+	defer func(old isaKind) { isa = old }(isa)
+	for _, c := range attnCases {
+		q, k, v := attnData(c, 1)
+		spans := []Span{{1, c.S}}
+		z, y := make([]float32, c.s.Heads*c.s.VDim), make([]float32, c.s.Heads*c.s.VDim)
+		isa = isaAVX512
+		Attend(z, q, k, v, spans, c.s, nil)
+		isa = isaAVX2
+		Attend(y, q, k, v, spans, c.s, nil)
+		sameBits(t, name("%+v", c.s), y, z)
+	}
+}

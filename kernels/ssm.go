@@ -9,25 +9,44 @@ import "math"
 //
 // where inputs before the first row come from state [D, K] (oldest first, zeros for a fresh
 // sequence). On return state holds the last K inputs. x, u: [T, D]; w: [D, K]; bias: [D].
-// Channels are spread over the cores; each channel's sums run in k order in float32, so T
-// calls with T=1 give the same bits as one call with T rows.
+// Channels are spread over the cores; each channel's sums run in k order in float32 with
+// rounded products, so T calls with T=1 give the same bits as one call with T rows. u must
+// not overlap x.
 func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 	checkConv(u, x, state, w, bias, T, D, K)
 	parallelFor(D, grainFor(D, int64(T*K+T*16), 1<<14), func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			st := state[c*K : (c+1)*K]
-			wc := w[c*K : (c+1)*K]
-			for t := 0; t < T; t++ {
-				copy(st, st[1:])
-				st[K-1] = x[t*D+c]
-				var s float32
-				for k := 0; k < K; k++ {
-					s += float32(wc[k] * st[k])
-				}
-				u[t*D+c] = SiLU(s + bias[c])
-			}
-		}
+		convChannels(u, x, state, w, bias, T, D, K, lo, hi)
 	})
+}
+
+// convChannels convolves channels [lo, hi) row by row (contiguous in x and u), reading the
+// window from state before the first row, then keeps the last K inputs in state.
+func convChannels(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
+	for t := 0; t < T; t++ {
+		for c := lo; c < hi; c++ {
+			wc := w[c*K : (c+1)*K]
+			var s float32
+			for k, wk := range wc {
+				in := t - K + 1 + k // input row; negative rows are in state
+				var v float32
+				if in >= 0 {
+					v = x[in*D+c]
+				} else {
+					v = state[c*K+K+in]
+				}
+				s += float32(wk * v)
+			}
+			u[t*D+c] = SiLU(s + bias[c])
+		}
+	}
+	for c := lo; c < hi; c++ {
+		st := state[c*K : (c+1)*K]
+		keep := max(K-T, 0) // old inputs still in the window
+		copy(st, st[K-keep:])
+		for k := keep; k < K; k++ {
+			st[k] = x[(T-K+k)*D+c]
+		}
+	}
 }
 
 // checkConv panics when a CausalConv slice is too short for T, D, K.
@@ -50,28 +69,36 @@ func checkConv(u, x, state, w, bias []float32, T, D, K int) {
 //	y[t, c] = (Σ_n s[c, n]·C[t, n] + Dskip[c]·u[t, c]) · silu(z[t, c])
 //
 // u, dt, z, y: [T, D]; B, C: [T, N]; A: [D, N] (= −exp(A_log)); dtBias, Dskip: [D].
-// Channels are spread over the cores; every product is rounded to float32 before it is added
-// and the n sum runs in order, so T calls with T=1 give the same bits as one call.
+// Channels are spread over the cores and every step of a channel is computed the same way
+// whatever T, so T calls with T=1 give the same bits as one call of T steps. The pure-Go kernel
+// rounds every product and sums over n in order; the AVX-512/AVX2 kernel (identical bits on
+// both) computes exp with a vector polynomial (≤ 2 ulp), s = fma(e, s, (Δ·B)·u), and sums s·C
+// in 16 fused lanes folded in a fixed tree, like MatMul.
 func SelectiveScan(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N int) {
 	checkScan(y, u, dt, z, B, C, A, dtBias, Dskip, state, T, D, N)
 	parallelFor(D, grainFor(D, int64(T*N*24), 1<<14), func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			s := state[c*N : (c+1)*N]
-			a := A[c*N : (c+1)*N]
-			for t := 0; t < T; t++ {
-				d := Softplus(dt[t*D+c] + dtBias[c])
-				uc := u[t*D+c]
-				bt, ct := B[t*N:(t+1)*N], C[t*N:(t+1)*N]
-				var acc float32
-				for n := 0; n < N; n++ {
-					e := float32(math.Exp(float64(d * a[n])))
-					s[n] = float32(e*s[n]) + float32(float32(d*bt[n])*uc)
-					acc += float32(s[n] * ct[n])
-				}
-				y[t*D+c] = (acc + float32(Dskip[c]*uc)) * SiLU(z[t*D+c])
-			}
-		}
+		scanChannels(y, u, dt, z, B, C, A, dtBias, Dskip, state, T, D, N, lo, hi)
 	})
+}
+
+// scanChannelsGo is the portable scan of channels [lo, hi).
+func scanChannelsGo(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N, lo, hi int) {
+	for c := lo; c < hi; c++ {
+		s := state[c*N : (c+1)*N]
+		a := A[c*N : (c+1)*N]
+		for t := 0; t < T; t++ {
+			d := Softplus(dt[t*D+c] + dtBias[c])
+			uc := u[t*D+c]
+			bt, ct := B[t*N:(t+1)*N], C[t*N:(t+1)*N]
+			var acc float32
+			for n := 0; n < N; n++ {
+				e := float32(math.Exp(float64(d * a[n])))
+				s[n] = float32(e*s[n]) + float32(float32(d*bt[n])*uc)
+				acc += float32(s[n] * ct[n])
+			}
+			y[t*D+c] = (acc + float32(Dskip[c]*uc)) * SiLU(z[t*D+c])
+		}
+	}
 }
 
 // checkScan panics when a SelectiveScan slice is too short for T, D, N.

@@ -213,3 +213,447 @@ fold:
 	VMOVSS X0, 16(DI)
 	VZEROUPPER
 	RET
+
+// func scanChanZ(a *scanArgs): selective-scan state update
+TEXT ·scanChanZ(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 72(DI), R14
+	TESTQ R14, R14
+	JZ done
+	MOVQ 80(DI), R15
+	TESTQ R15, R15
+	JZ done
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 64(DI), BX
+	SHLQ $2, BX
+	MOVQ 56(DI), CX
+	MOVQ CX, DX
+	ANDQ $-16, DX
+	SHLQ $2, CX
+	MOVQ 88(DI), AX
+	KMOVW AX, K1
+chanloop:
+	MOVQ 16(DI), R10
+	ADDQ $4, 16(DI)
+	MOVQ 24(DI), R11
+	ADDQ $4, 24(DI)
+	MOVQ 32(DI), R12
+	MOVQ 40(DI), R13
+	MOVQ 72(DI), R14
+tloop:
+	VBROADCASTSS (R10), Z1
+	VBROADCASTSS (R11), Z2
+	VPXORD Z0, Z0, Z0
+	XORQ SI, SI
+	CMPQ SI, DX
+	JAE ntail
+nloop:
+	VMULPS 0(R9)(SI*4), Z1, Z3
+	VMOVUPS expc<>+0(SB), Z6
+	VMINPS Z3, Z6, Z3
+	VCMPPS $5, expc<>+64(SB), Z3, K2
+	VMOVUPS expc<>+64(SB), Z6
+	VMAXPS Z3, Z6, Z3
+	VMULPS expc<>+128(SB), Z3, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VFMADD231PS expc<>+192(SB), Z5, Z3
+	VFMADD231PS expc<>+256(SB), Z5, Z3
+	VMOVUPS expc<>+320(SB), Z6
+	VFMADD213PS expc<>+384(SB), Z3, Z6
+	VFMADD213PS expc<>+448(SB), Z3, Z6
+	VFMADD213PS expc<>+512(SB), Z3, Z6
+	VFMADD213PS expc<>+576(SB), Z3, Z6
+	VFMADD213PS expc<>+640(SB), Z3, Z6
+	VCVTPS2DQ Z5, Z5
+	VPADDD expc<>+768(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z3, Z3, Z7
+	VFMADD213PS Z3, Z7, Z6
+	VADDPS expc<>+704(SB), Z6, Z6
+	VMULPS Z5, Z6, Z3
+	VMOVAPS.Z Z3, K2, Z3
+	VMULPS 0(R12)(SI*4), Z1, Z8
+	VMULPS Z2, Z8, Z8
+	VMOVUPS 0(R8)(SI*4), Z4
+	VFMADD213PS Z8, Z3, Z4
+	VMOVUPS Z4, 0(R8)(SI*4)
+	VFMADD231PS 0(R13)(SI*4), Z4, Z0
+	ADDQ $16, SI
+	CMPQ SI, DX
+	JB nloop
+ntail:
+	KORTESTW K1, K1
+	JZ nred
+	VMOVUPS.Z 0(R9)(SI*4), K1, Z12
+	VMULPS Z12, Z1, Z3
+	VMOVUPS expc<>+0(SB), Z6
+	VMINPS Z3, Z6, Z3
+	VCMPPS $5, expc<>+64(SB), Z3, K2
+	VMOVUPS expc<>+64(SB), Z6
+	VMAXPS Z3, Z6, Z3
+	VMULPS expc<>+128(SB), Z3, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VFMADD231PS expc<>+192(SB), Z5, Z3
+	VFMADD231PS expc<>+256(SB), Z5, Z3
+	VMOVUPS expc<>+320(SB), Z6
+	VFMADD213PS expc<>+384(SB), Z3, Z6
+	VFMADD213PS expc<>+448(SB), Z3, Z6
+	VFMADD213PS expc<>+512(SB), Z3, Z6
+	VFMADD213PS expc<>+576(SB), Z3, Z6
+	VFMADD213PS expc<>+640(SB), Z3, Z6
+	VCVTPS2DQ Z5, Z5
+	VPADDD expc<>+768(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z3, Z3, Z7
+	VFMADD213PS Z3, Z7, Z6
+	VADDPS expc<>+704(SB), Z6, Z6
+	VMULPS Z5, Z6, Z3
+	VMOVAPS.Z Z3, K2, Z3
+	VMOVUPS.Z 0(R12)(SI*4), K1, Z12
+	VMULPS Z12, Z1, Z8
+	VMULPS Z2, Z8, Z8
+	VMOVUPS.Z 0(R8)(SI*4), K1, Z4
+	VFMADD213PS Z8, Z3, Z4
+	VMOVUPS Z4, K1, 0(R8)(SI*4)
+	VMOVUPS.Z 0(R13)(SI*4), K1, Z12
+	VFMADD231PS Z12, Z4, Z0
+nred:
+	VEXTRACTF64X4 $1, Z0, Y5
+	VADDPS Y5, Y0, Y5
+	VEXTRACTF32X4 $1, Y5, X6
+	VADDPS X6, X5, X5
+	VMOVHLPS X5, X5, X6
+	VADDPS X6, X5, X5
+	VMOVSHDUP X5, X6
+	VADDSS X6, X5, X5
+	VMOVSS X5, (R10)
+	ADDQ BX, R10
+	ADDQ BX, R11
+	ADDQ CX, R12
+	ADDQ CX, R13
+	DECQ R14
+	JNZ tloop
+	ADDQ CX, R8
+	ADDQ CX, R9
+	DECQ R15
+	JNZ chanloop
+done:
+	VZEROUPPER
+	RET
+
+// func softmaxExpZ(a *smArgs): softmax in place
+TEXT ·softmaxExpZ(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 16(DI), DX
+	ANDQ $-16, DX
+	VBROADCASTSS 32(DI), Z1
+	MOVQ 24(DI), AX
+	KMOVW AX, K1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z9, Z9, Z9
+	XORQ SI, SI
+	CMPQ SI, DX
+	JAE etail
+eloop:
+	VMOVUPS 0(R8)(SI*4), Z3
+	VSUBPS Z1, Z3, Z3
+	VMOVUPS expc<>+0(SB), Z6
+	VMINPS Z3, Z6, Z3
+	VCMPPS $5, expc<>+64(SB), Z3, K2
+	VMOVUPS expc<>+64(SB), Z6
+	VMAXPS Z3, Z6, Z3
+	VMULPS expc<>+128(SB), Z3, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VFMADD231PS expc<>+192(SB), Z5, Z3
+	VFMADD231PS expc<>+256(SB), Z5, Z3
+	VMOVUPS expc<>+320(SB), Z6
+	VFMADD213PS expc<>+384(SB), Z3, Z6
+	VFMADD213PS expc<>+448(SB), Z3, Z6
+	VFMADD213PS expc<>+512(SB), Z3, Z6
+	VFMADD213PS expc<>+576(SB), Z3, Z6
+	VFMADD213PS expc<>+640(SB), Z3, Z6
+	VCVTPS2DQ Z5, Z5
+	VPADDD expc<>+768(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z3, Z3, Z7
+	VFMADD213PS Z3, Z7, Z6
+	VADDPS expc<>+704(SB), Z6, Z6
+	VMULPS Z5, Z6, Z3
+	VMOVAPS.Z Z3, K2, Z3
+	VMOVUPS Z3, 0(R8)(SI*4)
+	VADDPS Z3, Z0, Z0
+	ADDQ $16, SI
+	CMPQ SI, DX
+	JB eloop
+etail:
+	KORTESTW K1, K1
+	JZ esum
+	VMOVUPS.Z 0(R8)(SI*4), K1, Z3
+	VSUBPS Z1, Z3, Z3
+	VMOVUPS expc<>+0(SB), Z6
+	VMINPS Z3, Z6, Z3
+	VCMPPS $5, expc<>+64(SB), Z3, K2
+	VMOVUPS expc<>+64(SB), Z6
+	VMAXPS Z3, Z6, Z3
+	VMULPS expc<>+128(SB), Z3, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VFMADD231PS expc<>+192(SB), Z5, Z3
+	VFMADD231PS expc<>+256(SB), Z5, Z3
+	VMOVUPS expc<>+320(SB), Z6
+	VFMADD213PS expc<>+384(SB), Z3, Z6
+	VFMADD213PS expc<>+448(SB), Z3, Z6
+	VFMADD213PS expc<>+512(SB), Z3, Z6
+	VFMADD213PS expc<>+576(SB), Z3, Z6
+	VFMADD213PS expc<>+640(SB), Z3, Z6
+	VCVTPS2DQ Z5, Z5
+	VPADDD expc<>+768(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z3, Z3, Z7
+	VFMADD213PS Z3, Z7, Z6
+	VADDPS expc<>+704(SB), Z6, Z6
+	VMULPS Z5, Z6, Z3
+	VMOVAPS.Z Z3, K2, Z3
+	VMOVAPS.Z Z3, K1, Z3
+	VMOVUPS Z3, K1, 0(R8)(SI*4)
+	VADDPS Z3, Z0, Z0
+esum:
+	VEXTRACTF64X4 $1, Z0, Y5
+	VADDPS Y5, Y0, Y5
+	VEXTRACTF32X4 $1, Y5, X6
+	VADDPS X6, X5, X5
+	VMOVHLPS X5, X5, X6
+	VADDPS X6, X5, X5
+	VMOVSHDUP X5, X6
+	VADDSS X6, X5, X5
+	VMOVSS X5, 36(DI)
+	VBROADCASTSS 36(DI), Z1
+	XORQ SI, SI
+	CMPQ SI, DX
+	JAE dtail
+dloop:
+	VMOVUPS 0(R8)(SI*4), Z3
+	VDIVPS Z1, Z3, Z3
+	VMOVUPS Z3, 0(R8)(SI*4)
+	ADDQ $16, SI
+	CMPQ SI, DX
+	JB dloop
+dtail:
+	KORTESTW K1, K1
+	JZ done
+	VMOVUPS.Z 0(R8)(SI*4), K1, Z3
+	VDIVPS Z1, Z3, Z3
+	VMOVUPS Z3, K1, 0(R8)(SI*4)
+done:
+	VZEROUPPER
+	RET
+DATA expc<>+0(SB)/4, $0x42b00000
+DATA expc<>+4(SB)/4, $0x42b00000
+DATA expc<>+8(SB)/4, $0x42b00000
+DATA expc<>+12(SB)/4, $0x42b00000
+DATA expc<>+16(SB)/4, $0x42b00000
+DATA expc<>+20(SB)/4, $0x42b00000
+DATA expc<>+24(SB)/4, $0x42b00000
+DATA expc<>+28(SB)/4, $0x42b00000
+DATA expc<>+32(SB)/4, $0x42b00000
+DATA expc<>+36(SB)/4, $0x42b00000
+DATA expc<>+40(SB)/4, $0x42b00000
+DATA expc<>+44(SB)/4, $0x42b00000
+DATA expc<>+48(SB)/4, $0x42b00000
+DATA expc<>+52(SB)/4, $0x42b00000
+DATA expc<>+56(SB)/4, $0x42b00000
+DATA expc<>+60(SB)/4, $0x42b00000
+DATA expc<>+64(SB)/4, $0xc2aeac4f
+DATA expc<>+68(SB)/4, $0xc2aeac4f
+DATA expc<>+72(SB)/4, $0xc2aeac4f
+DATA expc<>+76(SB)/4, $0xc2aeac4f
+DATA expc<>+80(SB)/4, $0xc2aeac4f
+DATA expc<>+84(SB)/4, $0xc2aeac4f
+DATA expc<>+88(SB)/4, $0xc2aeac4f
+DATA expc<>+92(SB)/4, $0xc2aeac4f
+DATA expc<>+96(SB)/4, $0xc2aeac4f
+DATA expc<>+100(SB)/4, $0xc2aeac4f
+DATA expc<>+104(SB)/4, $0xc2aeac4f
+DATA expc<>+108(SB)/4, $0xc2aeac4f
+DATA expc<>+112(SB)/4, $0xc2aeac4f
+DATA expc<>+116(SB)/4, $0xc2aeac4f
+DATA expc<>+120(SB)/4, $0xc2aeac4f
+DATA expc<>+124(SB)/4, $0xc2aeac4f
+DATA expc<>+128(SB)/4, $0x3fb8aa3b
+DATA expc<>+132(SB)/4, $0x3fb8aa3b
+DATA expc<>+136(SB)/4, $0x3fb8aa3b
+DATA expc<>+140(SB)/4, $0x3fb8aa3b
+DATA expc<>+144(SB)/4, $0x3fb8aa3b
+DATA expc<>+148(SB)/4, $0x3fb8aa3b
+DATA expc<>+152(SB)/4, $0x3fb8aa3b
+DATA expc<>+156(SB)/4, $0x3fb8aa3b
+DATA expc<>+160(SB)/4, $0x3fb8aa3b
+DATA expc<>+164(SB)/4, $0x3fb8aa3b
+DATA expc<>+168(SB)/4, $0x3fb8aa3b
+DATA expc<>+172(SB)/4, $0x3fb8aa3b
+DATA expc<>+176(SB)/4, $0x3fb8aa3b
+DATA expc<>+180(SB)/4, $0x3fb8aa3b
+DATA expc<>+184(SB)/4, $0x3fb8aa3b
+DATA expc<>+188(SB)/4, $0x3fb8aa3b
+DATA expc<>+192(SB)/4, $0xbf318000
+DATA expc<>+196(SB)/4, $0xbf318000
+DATA expc<>+200(SB)/4, $0xbf318000
+DATA expc<>+204(SB)/4, $0xbf318000
+DATA expc<>+208(SB)/4, $0xbf318000
+DATA expc<>+212(SB)/4, $0xbf318000
+DATA expc<>+216(SB)/4, $0xbf318000
+DATA expc<>+220(SB)/4, $0xbf318000
+DATA expc<>+224(SB)/4, $0xbf318000
+DATA expc<>+228(SB)/4, $0xbf318000
+DATA expc<>+232(SB)/4, $0xbf318000
+DATA expc<>+236(SB)/4, $0xbf318000
+DATA expc<>+240(SB)/4, $0xbf318000
+DATA expc<>+244(SB)/4, $0xbf318000
+DATA expc<>+248(SB)/4, $0xbf318000
+DATA expc<>+252(SB)/4, $0xbf318000
+DATA expc<>+256(SB)/4, $0x395e8083
+DATA expc<>+260(SB)/4, $0x395e8083
+DATA expc<>+264(SB)/4, $0x395e8083
+DATA expc<>+268(SB)/4, $0x395e8083
+DATA expc<>+272(SB)/4, $0x395e8083
+DATA expc<>+276(SB)/4, $0x395e8083
+DATA expc<>+280(SB)/4, $0x395e8083
+DATA expc<>+284(SB)/4, $0x395e8083
+DATA expc<>+288(SB)/4, $0x395e8083
+DATA expc<>+292(SB)/4, $0x395e8083
+DATA expc<>+296(SB)/4, $0x395e8083
+DATA expc<>+300(SB)/4, $0x395e8083
+DATA expc<>+304(SB)/4, $0x395e8083
+DATA expc<>+308(SB)/4, $0x395e8083
+DATA expc<>+312(SB)/4, $0x395e8083
+DATA expc<>+316(SB)/4, $0x395e8083
+DATA expc<>+320(SB)/4, $0x39506967
+DATA expc<>+324(SB)/4, $0x39506967
+DATA expc<>+328(SB)/4, $0x39506967
+DATA expc<>+332(SB)/4, $0x39506967
+DATA expc<>+336(SB)/4, $0x39506967
+DATA expc<>+340(SB)/4, $0x39506967
+DATA expc<>+344(SB)/4, $0x39506967
+DATA expc<>+348(SB)/4, $0x39506967
+DATA expc<>+352(SB)/4, $0x39506967
+DATA expc<>+356(SB)/4, $0x39506967
+DATA expc<>+360(SB)/4, $0x39506967
+DATA expc<>+364(SB)/4, $0x39506967
+DATA expc<>+368(SB)/4, $0x39506967
+DATA expc<>+372(SB)/4, $0x39506967
+DATA expc<>+376(SB)/4, $0x39506967
+DATA expc<>+380(SB)/4, $0x39506967
+DATA expc<>+384(SB)/4, $0x3ab743ce
+DATA expc<>+388(SB)/4, $0x3ab743ce
+DATA expc<>+392(SB)/4, $0x3ab743ce
+DATA expc<>+396(SB)/4, $0x3ab743ce
+DATA expc<>+400(SB)/4, $0x3ab743ce
+DATA expc<>+404(SB)/4, $0x3ab743ce
+DATA expc<>+408(SB)/4, $0x3ab743ce
+DATA expc<>+412(SB)/4, $0x3ab743ce
+DATA expc<>+416(SB)/4, $0x3ab743ce
+DATA expc<>+420(SB)/4, $0x3ab743ce
+DATA expc<>+424(SB)/4, $0x3ab743ce
+DATA expc<>+428(SB)/4, $0x3ab743ce
+DATA expc<>+432(SB)/4, $0x3ab743ce
+DATA expc<>+436(SB)/4, $0x3ab743ce
+DATA expc<>+440(SB)/4, $0x3ab743ce
+DATA expc<>+444(SB)/4, $0x3ab743ce
+DATA expc<>+448(SB)/4, $0x3c088908
+DATA expc<>+452(SB)/4, $0x3c088908
+DATA expc<>+456(SB)/4, $0x3c088908
+DATA expc<>+460(SB)/4, $0x3c088908
+DATA expc<>+464(SB)/4, $0x3c088908
+DATA expc<>+468(SB)/4, $0x3c088908
+DATA expc<>+472(SB)/4, $0x3c088908
+DATA expc<>+476(SB)/4, $0x3c088908
+DATA expc<>+480(SB)/4, $0x3c088908
+DATA expc<>+484(SB)/4, $0x3c088908
+DATA expc<>+488(SB)/4, $0x3c088908
+DATA expc<>+492(SB)/4, $0x3c088908
+DATA expc<>+496(SB)/4, $0x3c088908
+DATA expc<>+500(SB)/4, $0x3c088908
+DATA expc<>+504(SB)/4, $0x3c088908
+DATA expc<>+508(SB)/4, $0x3c088908
+DATA expc<>+512(SB)/4, $0x3d2aa9c1
+DATA expc<>+516(SB)/4, $0x3d2aa9c1
+DATA expc<>+520(SB)/4, $0x3d2aa9c1
+DATA expc<>+524(SB)/4, $0x3d2aa9c1
+DATA expc<>+528(SB)/4, $0x3d2aa9c1
+DATA expc<>+532(SB)/4, $0x3d2aa9c1
+DATA expc<>+536(SB)/4, $0x3d2aa9c1
+DATA expc<>+540(SB)/4, $0x3d2aa9c1
+DATA expc<>+544(SB)/4, $0x3d2aa9c1
+DATA expc<>+548(SB)/4, $0x3d2aa9c1
+DATA expc<>+552(SB)/4, $0x3d2aa9c1
+DATA expc<>+556(SB)/4, $0x3d2aa9c1
+DATA expc<>+560(SB)/4, $0x3d2aa9c1
+DATA expc<>+564(SB)/4, $0x3d2aa9c1
+DATA expc<>+568(SB)/4, $0x3d2aa9c1
+DATA expc<>+572(SB)/4, $0x3d2aa9c1
+DATA expc<>+576(SB)/4, $0x3e2aaaaa
+DATA expc<>+580(SB)/4, $0x3e2aaaaa
+DATA expc<>+584(SB)/4, $0x3e2aaaaa
+DATA expc<>+588(SB)/4, $0x3e2aaaaa
+DATA expc<>+592(SB)/4, $0x3e2aaaaa
+DATA expc<>+596(SB)/4, $0x3e2aaaaa
+DATA expc<>+600(SB)/4, $0x3e2aaaaa
+DATA expc<>+604(SB)/4, $0x3e2aaaaa
+DATA expc<>+608(SB)/4, $0x3e2aaaaa
+DATA expc<>+612(SB)/4, $0x3e2aaaaa
+DATA expc<>+616(SB)/4, $0x3e2aaaaa
+DATA expc<>+620(SB)/4, $0x3e2aaaaa
+DATA expc<>+624(SB)/4, $0x3e2aaaaa
+DATA expc<>+628(SB)/4, $0x3e2aaaaa
+DATA expc<>+632(SB)/4, $0x3e2aaaaa
+DATA expc<>+636(SB)/4, $0x3e2aaaaa
+DATA expc<>+640(SB)/4, $0x3f000000
+DATA expc<>+644(SB)/4, $0x3f000000
+DATA expc<>+648(SB)/4, $0x3f000000
+DATA expc<>+652(SB)/4, $0x3f000000
+DATA expc<>+656(SB)/4, $0x3f000000
+DATA expc<>+660(SB)/4, $0x3f000000
+DATA expc<>+664(SB)/4, $0x3f000000
+DATA expc<>+668(SB)/4, $0x3f000000
+DATA expc<>+672(SB)/4, $0x3f000000
+DATA expc<>+676(SB)/4, $0x3f000000
+DATA expc<>+680(SB)/4, $0x3f000000
+DATA expc<>+684(SB)/4, $0x3f000000
+DATA expc<>+688(SB)/4, $0x3f000000
+DATA expc<>+692(SB)/4, $0x3f000000
+DATA expc<>+696(SB)/4, $0x3f000000
+DATA expc<>+700(SB)/4, $0x3f000000
+DATA expc<>+704(SB)/4, $0x3f800000
+DATA expc<>+708(SB)/4, $0x3f800000
+DATA expc<>+712(SB)/4, $0x3f800000
+DATA expc<>+716(SB)/4, $0x3f800000
+DATA expc<>+720(SB)/4, $0x3f800000
+DATA expc<>+724(SB)/4, $0x3f800000
+DATA expc<>+728(SB)/4, $0x3f800000
+DATA expc<>+732(SB)/4, $0x3f800000
+DATA expc<>+736(SB)/4, $0x3f800000
+DATA expc<>+740(SB)/4, $0x3f800000
+DATA expc<>+744(SB)/4, $0x3f800000
+DATA expc<>+748(SB)/4, $0x3f800000
+DATA expc<>+752(SB)/4, $0x3f800000
+DATA expc<>+756(SB)/4, $0x3f800000
+DATA expc<>+760(SB)/4, $0x3f800000
+DATA expc<>+764(SB)/4, $0x3f800000
+DATA expc<>+768(SB)/4, $0x0000007f
+DATA expc<>+772(SB)/4, $0x0000007f
+DATA expc<>+776(SB)/4, $0x0000007f
+DATA expc<>+780(SB)/4, $0x0000007f
+DATA expc<>+784(SB)/4, $0x0000007f
+DATA expc<>+788(SB)/4, $0x0000007f
+DATA expc<>+792(SB)/4, $0x0000007f
+DATA expc<>+796(SB)/4, $0x0000007f
+DATA expc<>+800(SB)/4, $0x0000007f
+DATA expc<>+804(SB)/4, $0x0000007f
+DATA expc<>+808(SB)/4, $0x0000007f
+DATA expc<>+812(SB)/4, $0x0000007f
+DATA expc<>+816(SB)/4, $0x0000007f
+DATA expc<>+820(SB)/4, $0x0000007f
+DATA expc<>+824(SB)/4, $0x0000007f
+DATA expc<>+828(SB)/4, $0x0000007f
+GLOBL expc<>(SB), RODATA|NOPTR, $832

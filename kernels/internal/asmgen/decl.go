@@ -34,6 +34,8 @@ const (
 	asmOffDotScale = %d
 	asmOffPVKmask  = %d
 	asmOffSumOut   = %d
+	asmOffScanKmask = %d
+	asmOffSmSum    = %d
 )
 
 // dotArgs is the argument block of qkDots.
@@ -61,13 +63,36 @@ type pvArgs struct {
 	kmask   int // AVX-512: lane mask of the last vd mod 16 columns
 }
 
+// scanArgs is the argument block of scanChan.
+type scanArgs struct {
+	s, a  unsafe.Pointer // state and A of the first channel, rows of n floats
+	y, u  unsafe.Pointer // first channel's Δ in / Σ s·C out, and u; rows ld apart
+	b, c  unsafe.Pointer // B and C, rows of n floats
+	ymask unsafe.Pointer // AVX2: 16 int32 lane masks of the last partial state block
+	n     int            // state size
+	ld    int            // row stride of y and u (D)
+	t     int            // steps
+	nc    int            // channels
+	kmask int            // AVX-512: lane mask of the last partial state block (0: none)
+}
+
+// smArgs is the argument block of softmaxExp.
+type smArgs struct {
+	x     unsafe.Pointer
+	ymask unsafe.Pointer // AVX2: 16 int32 lane masks of the last partial block
+	n     int
+	kmask int // AVX-512: lane mask of the last partial block (0: none)
+	max   float32
+	sum   float32
+}
+
 // sumArgs is the argument block of sumF32.
 type sumArgs struct {
 	p   unsafe.Pointer
 	n   int // floats, a multiple of 64
 	out float32
 }
-`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, pKmask, sOut)
+`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, pKmask, sOut, scKmask, smSum)
 	var tables strings.Builder
 	for _, isa := range []struct{ name, tmax string }{{"Z", "6"}, {"Y", "3"}} {
 		for _, dt := range []string{"bf16", "f32"} {
@@ -83,7 +108,7 @@ type sumArgs struct {
 			}
 			tables.WriteString("}\n")
 		}
-		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)"} {
+		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)"} {
 			fmt.Fprintf(&b, "\n//go:noescape\nfunc "+fn+"\n", isa.name)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"go/format"
 	"log"
 	"os"
 	"path/filepath"
@@ -43,7 +44,14 @@ func main() {
 		"asm_decl_amd64.go":     declFile(),
 	}
 	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(*out, name), []byte(src), 0o644); err != nil {
+		b := []byte(src)
+		if strings.HasSuffix(name, ".go") {
+			var err error
+			if b, err = format.Source(b); err != nil {
+				log.Fatalf("asmgen: %s: %v", name, err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
 			log.Fatalf("asmgen: %v", err)
 		}
 	}

@@ -13,6 +13,9 @@ func vecZFile() string {
 	genDots(f, "Z")
 	genPV(f, "Z")
 	genSum(f, "Z")
+	genScan(f, "Z")
+	genSoftmax(f, "Z")
+	expData(f)
 	return f.b.String()
 }
 
@@ -22,6 +25,9 @@ func vecYFile() string {
 	genDots(f, "Y")
 	genPV(f, "Y")
 	genSum(f, "Y")
+	genScan(f, "Y")
+	genSoftmax(f, "Y")
+	expData(f)
 	return f.b.String()
 }
 
