@@ -19,23 +19,35 @@ func buildNormalizer(raw json.RawMessage, field string) ([]normStep, error) {
 	if err := decodeStrict(raw, field, &s); err != nil {
 		return nil, err
 	}
+	params, ok := normalizerParams[s.Type]
+	if !ok {
+		return nil, fmt.Errorf("%s.type: unsupported normalizer %q (want Sequence, Prepend or Replace)", field, s.Type)
+	}
+	if err := s.checkFields(field, params...); err != nil {
+		return nil, err
+	}
 	switch s.Type {
 	case "Sequence":
 		return normalizerSequence(&s, field)
 	case "Prepend":
-		if s.Prepend == nil || *s.Prepend == "" || s.Pattern != nil || s.Content != nil {
-			return nil, fmt.Errorf("%s: Prepend wants exactly a non-empty \"prepend\"", field)
+		if s.Prepend == nil || *s.Prepend == "" {
+			return nil, fmt.Errorf("%s.prepend: missing or empty", field)
 		}
 		return []normStep{{prepend: *s.Prepend}}, nil
-	case "Replace":
+	default: // Replace
 		from, to, err := replaceArgs(&s, field)
 		if err != nil {
 			return nil, err
 		}
 		return []normStep{{from: from, to: to}}, nil
-	default:
-		return nil, fmt.Errorf("%s.type: unsupported normalizer %q (want Sequence, Prepend or Replace)", field, s.Type)
 	}
+}
+
+// normalizerParams lists the supported normalizer types and their parameters.
+var normalizerParams = map[string][]string{
+	"Sequence": {"normalizers"},
+	"Prepend":  {"prepend"},
+	"Replace":  {"pattern", "content"},
 }
 
 func normalizerSequence(s *stepJSON, field string) ([]normStep, error) {
@@ -106,6 +118,9 @@ func (cfg *decoderCfg) step(raw json.RawMessage, i int) error {
 	if s.Type != decoderChain[i] {
 		return fmt.Errorf("%s.type: unsupported %q here (want %q)", field, s.Type, decoderChain[i])
 	}
+	if err := s.checkFields(field, decoderParams[s.Type]...); err != nil {
+		return err
+	}
 	switch s.Type {
 	case "Replace":
 		from, to, err := replaceArgs(&s, field)
@@ -114,10 +129,13 @@ func (cfg *decoderCfg) step(raw json.RawMessage, i int) error {
 	case "Strip":
 		return cfg.stripArgs(&s, field)
 	}
-	if s.Pattern != nil || s.Content != nil || s.Start != nil || s.Stop != nil || s.Prepend != nil {
-		return fmt.Errorf("%s: %s takes no parameters", field, s.Type)
-	}
 	return nil
+}
+
+// decoderParams lists the parameters of the decoder steps; the others take none.
+var decoderParams = map[string][]string{
+	"Replace": {"pattern", "content"},
+	"Strip":   {"content", "start", "stop"},
 }
 
 func (cfg *decoderCfg) stripArgs(s *stepJSON, field string) error {

@@ -69,7 +69,10 @@ func TestParseErrors(t *testing.T) {
 		}, "decoder.decoders: want the 4 steps"},
 		{"strip stop", func(j map[string]any) { obj(j, "decoder", "decoders", 3)["stop"] = 1 }, "decoder.decoders[3].stop"},
 		{"strip content", func(j map[string]any) { obj(j, "decoder", "decoders", 3)["content"] = "ab" }, "decoder.decoders[3].content"},
-		{"fuse params", func(j map[string]any) { obj(j, "decoder", "decoders", 2)["start"] = 1 }, "decoder.decoders[2]: Fuse takes no parameters"},
+		{"fuse params", func(j map[string]any) { obj(j, "decoder", "decoders", 2)["start"] = 1 }, "decoder.decoders[2].start: not a parameter of Fuse"},
+		{"replace params", func(j map[string]any) { obj(j, "decoder", "decoders", 0)["stop"] = 0 }, "decoder.decoders[0].stop: not a parameter of Replace"},
+		{"prepend params", func(j map[string]any) { obj(j, "normalizer", "normalizers", 0)["content"] = "x" }, "normalizer.normalizers[0].content: not a parameter of Prepend"},
+		{"prepend empty", func(j map[string]any) { obj(j, "normalizer", "normalizers", 0)["prepend"] = "" }, "normalizer.normalizers[0].prepend"},
 		{"post type", func(j map[string]any) { obj(j, "post_processor")["type"] = "ByteLevel" }, "post_processor.type"},
 		{"post missing", func(j map[string]any) { j["post_processor"] = nil }, "post_processor: missing"},
 		{"post single", func(j map[string]any) {

@@ -63,6 +63,23 @@ type stepJSON struct {
 	Stop        *int              `json:"stop"`
 }
 
+// checkFields refuses the step's keys other than type and those allowed for its type.
+func (s *stepJSON) checkFields(field string, allowed ...string) error {
+	set := map[string]bool{
+		"normalizers": s.Normalizers != nil, "decoders": s.Decoders != nil, "prepend": s.Prepend != nil,
+		"pattern": s.Pattern != nil, "content": s.Content != nil, "start": s.Start != nil, "stop": s.Stop != nil,
+	}
+	for _, k := range allowed {
+		delete(set, k)
+	}
+	for k, isSet := range set {
+		if isSet {
+			return fmt.Errorf("%s.%s: not a parameter of %s", field, k, s.Type)
+		}
+	}
+	return nil
+}
+
 // patternJSON is the pattern of a Replace step: {"String": "..."} or {"Regex": "..."}.
 type patternJSON struct {
 	String *string `json:"String"`
