@@ -106,7 +106,9 @@ func TestSSMPanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"conv short x", func() { CausalConv(make([]float32, 8), make([]float32, 7), make([]float32, 8), make([]float32, 8), make([]float32, 4), 2, 4, 2) }},
+		{"conv short x", func() {
+			CausalConv(make([]float32, 8), make([]float32, 7), make([]float32, 8), make([]float32, 8), make([]float32, 4), 2, 4, 2)
+		}},
 		{"conv K=0", func() { CausalConv(nil, nil, nil, nil, nil, 1, 1, 0) }},
 		{"scan short state", func() {
 			v := make([]float32, 8)

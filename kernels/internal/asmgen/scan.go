@@ -103,7 +103,7 @@ func scanHalf(f *file, isa string, disp, acc int, mask string) {
 		}
 		return v(dst)
 	}
-	f.i("VMULPS %s, %s, %s", load("R9", 12), v(1), v(3)) // x = Δ·A
+	f.i("VMULPS %s, %s, %s", load("R9", 12), v(1), v(3))  // x = Δ·A
 	expVec(f, isa, v(3), v(5), v(6), v(7), "K2")          // e
 	f.i("VMULPS %s, %s, %s", load("R12", 12), v(1), v(8)) // Δ·B
 	f.i("VMULPS %s, %s, %s", v(2), v(8), v(8))            // (Δ·B)·u
