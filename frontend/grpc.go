@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
 
 	pb "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
 )
@@ -34,8 +35,8 @@ type GRPCConfig struct {
 // whole server).
 var healthServices = []string{"", pb.Inference_ServiceDesc.ServiceName, pb.Admin_ServiceDesc.ServiceName}
 
-// GRPCServer is a *grpc.Server with the Inference, Admin and standard
-// grpc.health.v1 services registered over a Backend. Health follows the
+// GRPCServer is a *grpc.Server with the Inference, Admin, standard
+// grpc.health.v1 and server reflection services registered over a Backend. Health follows the
 // backend's readiness: NOT_SERVING until Backend.Status reports ready.
 // More services may be registered on it before Serve.
 type GRPCServer struct {
@@ -72,6 +73,7 @@ func NewGRPCServer(b Backend, cfg GRPCConfig) *GRPCServer {
 	pb.RegisterInferenceServer(s.Server, &inferenceServer{b: b, log: s.log})
 	pb.RegisterAdminServer(s.Server, &adminServer{b: b, log: s.log})
 	healthpb.RegisterHealthServer(s.Server, s.health)
+	reflection.Register(s.Server) // lets grpcurl and other tools list and call the services
 	for _, svc := range healthServices {
 		s.health.SetServingStatus(svc, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
