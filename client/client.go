@@ -77,8 +77,8 @@ func IDsRequest(ids []int, maxTokens int) *v1.GenerateRequest {
 	for i, id := range ids {
 		u[i] = uint32(id)
 	}
-	mt := uint32(maxTokens)
-	return &v1.GenerateRequest{Prompt: &v1.GenerateRequest_Ids{Ids: &v1.TokenIds{Ids: u}}, MaxTokens: &mt}
+	mt, greedy := uint32(maxTokens), float32(0)
+	return &v1.GenerateRequest{Prompt: &v1.GenerateRequest_Ids{Ids: &v1.TokenIds{Ids: u}}, MaxTokens: &mt, Temperature: &greedy}
 }
 
 // Tokenize returns the token ids of text.

@@ -86,23 +86,24 @@ func (s *Stage) segments(in *wire.Step) ([]model.Segment, [][]int, error) {
 	fresh := map[uint64]*model.SeqState{}
 	row := 0
 	for _, g := range in.Segments {
+		rows := int(g.Rows)
+		if rows == 0 {
+			continue // a release-only segment
+		}
 		st, err := s.state(g, fresh)
 		if err != nil {
 			return nil, nil, err
 		}
-		rows := int(g.Rows)
 		text := rows
 		if g.Flags&wire.SegFirst != 0 && in.Kind == wire.KindHidden {
 			text -= M // hidden rows of a first chunk include the meta rows
 		}
-		if rows > 0 {
-			if text < 0 {
-				return nil, nil, &wire.ErrorFrame{Code: wire.CodeMalformed, Message: fmt.Sprintf("sequence %d: first chunk of %d rows is shorter than the %d meta rows", g.Seq, rows, M)}
-			}
-			segs = append(segs, model.Segment{Seq: st, Text: text, LastPrompt: g.Flags&wire.SegPromptEnd != 0})
-			if in.Kind == wire.KindTokens {
-				toks = append(toks, int32s(in.I32[row:row+rows]))
-			}
+		if text < 0 {
+			return nil, nil, &wire.ErrorFrame{Code: wire.CodeMalformed, Message: fmt.Sprintf("sequence %d: first chunk of %d rows is shorter than the %d meta rows", g.Seq, rows, M)}
+		}
+		segs = append(segs, model.Segment{Seq: st, Text: text, LastPrompt: g.Flags&wire.SegPromptEnd != 0})
+		if in.Kind == wire.KindTokens {
+			toks = append(toks, int32s(in.I32[row:row+rows]))
 		}
 		row += rows
 	}

@@ -1,0 +1,250 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hymbaserve/hymbaserve/client"
+	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/model"
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/shard"
+	"github.com/hymbaserve/hymbaserve/transport"
+)
+
+const tinyDir = "../testdata/golden/tiny-hymba"
+
+var quiet = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+
+// startDev starts a one-process cluster on the tiny golden checkpoint and waits until it serves.
+func startDev(t *testing.T, opt DevOptions) (*Dev, *client.Client) {
+	t.Helper()
+	opt.Fast, opt.Dir, opt.Log = true, t.TempDir(), quiet
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	d, err := StartDev(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	if err := d.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(d.Coordinator.Servers.GRPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return d, c
+}
+
+type goldenCase struct {
+	Name               string `json:"name"`
+	InputIDs           []int  `json:"input_ids"`
+	GreedyContinuation []int  `json:"greedy_continuation"`
+}
+
+func goldenCases(t *testing.T) []goldenCase {
+	b, err := os.ReadFile(tinyDir + "/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gf struct{ Cases []goldenCase }
+	if err := json.Unmarshal(b, &gf); err != nil {
+		t.Fatal(err)
+	}
+	return gf.Cases
+}
+
+func localModel(t *testing.T) *model.Model {
+	m, ck, err := model.Load(tinyDir, model.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ck.Close() })
+	return m
+}
+
+// TestClusterGolden runs every golden case through pipelines of 1, 2 and 3 workers: the greedy
+// tokens must be the official ones, and every step's logits bit-identical to one process.
+func TestClusterGolden(t *testing.T) {
+	cases := goldenCases(t)
+	local := engine.NewLocal(localModel(t))
+	for n := 1; n <= 3; n++ {
+		t.Run(fmt.Sprintf("workers=%d", n), func(t *testing.T) {
+			d, c := startDev(t, DevOptions{Workers: n, ModelDir: tinyDir, Plan: shard.Options{Stages: n, Replicas: 1}})
+			if r, _ := d.Coordinator.Route(); r.Plan.Depth() != n {
+				t.Fatalf("plan has %d stages, want %d", r.Plan.Depth(), n)
+			}
+			for _, gc := range cases {
+				res, err := c.Generate(context.Background(), client.IDsRequest(gc.InputIDs, len(gc.GreedyContinuation)), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(res.IDs, gc.GreedyContinuation) {
+					t.Fatalf("%s: tokens %v, want %v", gc.Name, res.IDs, gc.GreedyContinuation)
+				}
+			}
+			compareLogits(t, d, local, cases)
+		})
+	}
+}
+
+// compareLogits steps every golden case through the cluster with an executor of the test's own
+// and through the local model, comparing the logits bit for bit.
+func compareLogits(t *testing.T, d *Dev, local *engine.Local, cases []goldenCase) {
+	nc, err := nats.Connect(d.Endpoints.NATS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	tr, err := transport.NewNATS(nc, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	ex, err := pipeline.NewExecutor(tr, pipeline.Subjects{Cluster: d.Endpoints.Cluster}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	route, _ := d.Coordinator.Route()
+	ex.SetRoute(route)
+	ctx := context.Background()
+	for i, gc := range cases {
+		id := uint64(1000 + i)
+		segs := []engine.Seg{{Seq: id, Tokens: gc.InputIDs, LastPrompt: true}}
+		for k := 0; k <= len(gc.GreedyContinuation); k++ {
+			got, err := ex.Step(ctx, segs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := local.Step(ctx, segs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s step %d: cluster logits differ from one process", gc.Name, k)
+			}
+			if k < len(gc.GreedyContinuation) {
+				segs = []engine.Seg{{Seq: id, Pos: segs[0].Pos + len(segs[0].Tokens), Tokens: gc.GreedyContinuation[k : k+1]}}
+			}
+		}
+		ex.Release(id)
+		local.Release(id)
+	}
+}
+
+func prompt(n, seed int) []int {
+	ids := []int{1}
+	for i := 1; i < n; i++ {
+		ids = append(ids, 3+(i*37+seed*101)%500)
+	}
+	return ids
+}
+
+// greedyLocal generates alone on one process, the reference for concurrent cluster runs.
+func greedyLocal(t *testing.T, m *model.Model, ids []int, n int) []int {
+	s := engine.NewScheduler(engine.NewLocal(m), nil, engine.Options{Vocab: m.Cfg.VocabSize, MaxContext: 4096})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	res, err := s.Generate(ctx, &engine.Request{Prompt: ids, MaxTokens: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.IDs
+}
+
+// concurrent runs one request per prompt at once and checks each against the request alone.
+func concurrent(t *testing.T, c *client.Client, m *model.Model, lens []int, maxTokens int) {
+	var wg sync.WaitGroup
+	got := make([][]int, len(lens))
+	errs := make([]error, len(lens))
+	for i, n := range lens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.Generate(context.Background(), client.IDsRequest(prompt(n, i), maxTokens), nil)
+			got[i], errs[i] = res.IDs, err
+		}()
+	}
+	wg.Wait()
+	for i, n := range lens {
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
+		}
+		if want := greedyLocal(t, m, prompt(n, i), maxTokens); !slices.Equal(got[i], want) {
+			t.Fatalf("request %d (prompt %d tokens): cluster %v, alone %v", i, n, got[i], want)
+		}
+	}
+}
+
+// TestClusterConcurrent sends 16 requests of different lengths at once through 3 workers.
+func TestClusterConcurrent(t *testing.T) {
+	_, c := startDev(t, DevOptions{Workers: 3, ModelDir: tinyDir, Plan: shard.Options{Stages: 3, Replicas: 1}})
+	lens := []int{1, 3, 5, 8, 11, 16, 17, 20, 23, 26, 29, 31, 34, 37, 40, 2}
+	concurrent(t, c, localModel(t), lens, 10)
+}
+
+// TestClusterReplicas plans 4 workers as 2 replicas of 2 stages: requests must spread over both
+// replicas (every worker serves steps) and give the same tokens as alone.
+func TestClusterReplicas(t *testing.T) {
+	d, c := startDev(t, DevOptions{Workers: 4, ModelDir: tinyDir, Plan: shard.Options{Stages: 2, Replicas: 2}})
+	r, _ := d.Coordinator.Route()
+	if len(r.Plan.Replicas) != 2 || r.Plan.Depth() != 2 {
+		t.Fatalf("plan: %d replicas of %d stages, want 2 of 2", len(r.Plan.Replicas), r.Plan.Depth())
+	}
+	concurrent(t, c, localModel(t), []int{4, 9, 16, 23, 30, 40, 7, 12}, 8)
+	for _, w := range d.Workers {
+		if st := w.Status(); st.Steps == 0 {
+			t.Errorf("worker %s served no step: requests did not spread over both replicas", st.ID)
+		}
+	}
+}
+
+// TestWorkerSurvivesGarbage feeds a worker garbage and stale frames; it answers with error
+// frames and keeps serving.
+func TestWorkerSurvivesGarbage(t *testing.T) {
+	d, c := startDev(t, DevOptions{Workers: 2, ModelDir: tinyDir, Plan: shard.Options{Stages: 2, Replicas: 1}})
+	nc, err := nats.Connect(d.Endpoints.NATS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	tr, err := transport.NewNATS(nc, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	subj := pipeline.Subjects{Cluster: d.Endpoints.Cluster}
+	for _, w := range d.Workers {
+		for _, junk := range [][]byte{nil, []byte("garbage"), make([]byte, 5000), {0x48, 0x59, 0x4d, 0x42, 1, 1, 0, 0}} {
+			if err := tr.Publish(context.Background(), subj.Stage(w.Status().ID), junk); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	res, err := c.Generate(context.Background(), client.IDsRequest([]int{1, 5, 6}, 5), nil)
+	if err != nil || len(res.IDs) != 5 {
+		t.Fatalf("after garbage frames: %v, %v", res.IDs, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, w := range d.Workers {
+		for w.Status().Errors == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %s reported no refused frame", w.Status().ID)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

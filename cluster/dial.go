@@ -1,0 +1,95 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/hymbaserve/hymbaserve/registry"
+	"github.com/hymbaserve/hymbaserve/transport"
+)
+
+// Endpoints locate the control plane (etcd) and the data plane (NATS).
+type Endpoints struct {
+	Etcd    []string
+	NATS    string
+	Cluster string // name scoping keys and subjects; default "default"
+}
+
+// Clients are one process's connections: its own etcd and NATS clients, and the registry,
+// transport and JetStream context built on them.
+type Clients struct {
+	Registry  registry.Registry
+	Transport transport.Transport
+	JetStream jetstream.JetStream
+	etcd      *clientv3.Client
+	nc        *nats.Conn
+}
+
+// DialOptions tune the clients.
+type DialOptions struct {
+	Registry registry.Options // zero → registry.DefaultOptions()
+	Log      *slog.Logger
+}
+
+// Dial connects to etcd and NATS. NATS reconnects forever; etcd's client retries by itself.
+func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) {
+	if ep.Cluster == "" {
+		ep.Cluster = "default"
+	}
+	if len(ep.Etcd) == 0 || ep.NATS == "" {
+		return nil, errors.New("cluster: etcd endpoints and a NATS URL are required")
+	}
+	if opt.Registry.TTL == 0 {
+		reg := registry.DefaultOptions()
+		reg.Logger = opt.Registry.Logger
+		opt.Registry = reg
+	}
+	if opt.Registry.Logger == nil {
+		opt.Registry.Logger = opt.Log
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: ep.Etcd, DialTimeout: 5 * time.Second, Context: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("etcd %v: %w", ep.Etcd, err)
+	}
+	c := &Clients{etcd: cli}
+	if c.Registry, err = registry.NewEtcd(cli, ep.Cluster, opt.Registry); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.nc, err = nats.Connect(ep.NATS, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond)); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("nats %s: %w", ep.NATS, err)
+	}
+	if c.Transport, err = transport.NewNATS(c.nc, transport.Options{}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.JetStream, err = jetstream.New(c.nc); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close closes everything Dial opened, the registry first (it revokes leases).
+func (c *Clients) Close() {
+	if c.Registry != nil {
+		c.Registry.Close()
+	}
+	if c.Transport != nil {
+		c.Transport.Close()
+	}
+	if c.nc != nil {
+		c.nc.Close()
+	}
+	if c.etcd != nil {
+		c.etcd.Close()
+	}
+}

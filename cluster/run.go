@@ -1,0 +1,72 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hymbaserve/hymbaserve/coordinator"
+	"github.com/hymbaserve/hymbaserve/worker"
+)
+
+// RunWorker dials ep with the worker's own clients and runs it until ctx ends.
+func RunWorker(ctx context.Context, ep Endpoints, cfg worker.Config, opt DialOptions) error {
+	cl, err := Dial(ctx, ep, opt)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	cfg.Cluster, cfg.Registry, cfg.Transport, cfg.JetStream = clusterName(ep), cl.Registry, cl.Transport, cl.JetStream
+	return worker.New(cfg).Run(ctx)
+}
+
+// Coordinator is a running coordinator with its API servers.
+type Coordinator struct {
+	*coordinator.Coordinator
+	Servers *Servers
+	clients *Clients
+	done    chan error
+	cancel  context.CancelFunc
+}
+
+// StartCoordinator dials ep, starts the coordinator (it campaigns, plans and serves once it
+// leads) and its API servers on grpcAddr and httpAddr.
+func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config, grpcAddr, httpAddr string, opt DialOptions) (*Coordinator, error) {
+	cl, err := Dial(ctx, ep, opt)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Cluster, cfg.Registry, cfg.Transport, cfg.JetStream = clusterName(ep), cl.Registry, cl.Transport, cl.JetStream
+	co, err := coordinator.New(cfg)
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
+	srv, err := Serve(co, grpcAddr, httpAddr)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("api servers: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c := &Coordinator{Coordinator: co, Servers: srv, clients: cl, done: make(chan error, 1), cancel: cancel}
+	go func() { c.done <- co.Run(ctx) }()
+	return c, nil
+}
+
+// Done delivers Run's result when the coordinator stops.
+func (c *Coordinator) Done() <-chan error { return c.done }
+
+// Close stops the coordinator, its servers and its clients.
+func (c *Coordinator) Close() {
+	c.Servers.Close()
+	c.cancel()
+	<-c.done
+	c.done <- nil
+	c.clients.Close()
+}
+
+func clusterName(ep Endpoints) string {
+	if ep.Cluster == "" {
+		return "default"
+	}
+	return ep.Cluster
+}

@@ -1,0 +1,121 @@
+// Command coordinator runs a hymbaserve coordinator: it plans the model's layers over the
+// registered workers and serves the gRPC and OpenAI-compatible HTTP APIs. With --dev it also
+// starts an embedded etcd, an embedded NATS server with JetStream and --workers workers in the
+// same process: a whole cluster from one command.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/hymbaserve/hymbaserve/cluster"
+	"github.com/hymbaserve/hymbaserve/coordinator"
+	"github.com/hymbaserve/hymbaserve/shard"
+)
+
+type options struct {
+	dev                        bool
+	workers                    int
+	id, cluster, etcd, nats    string
+	model, dataDir             string
+	grpcAddr, httpAddr         string
+	publish                    bool
+	stages, replicas, maxBatch int
+	logLevel                   string
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "coordinator:", err)
+		os.Exit(1)
+	}
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.dev, "dev", false, "start embedded etcd and NATS and --workers workers in this process")
+	fs.IntVar(&o.workers, "workers", 2, "workers to start with --dev")
+	fs.StringVar(&o.id, "id", hostnameOr("coordinator"), "coordinator id (unique among coordinators)")
+	fs.StringVar(&o.cluster, "cluster", "default", "cluster name (scopes etcd keys and NATS subjects)")
+	fs.StringVar(&o.etcd, "etcd", "http://127.0.0.1:2379", "etcd endpoints, comma-separated (ignored with --dev)")
+	fs.StringVar(&o.nats, "nats", "nats://127.0.0.1:4222", "NATS URL (ignored with --dev)")
+	fs.StringVar(&o.model, "model", "", "Hugging Face model directory; default: the demo checkpoint (random weights)")
+	fs.StringVar(&o.dataDir, "data", "", "with --dev: data directory for etcd and JetStream (default: a temporary one)")
+	fs.StringVar(&o.grpcAddr, "grpc", "127.0.0.1:7070", "gRPC listen address")
+	fs.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "OpenAI-compatible HTTP listen address")
+	fs.BoolVar(&o.publish, "publish-weights", true, "publish the weights to the NATS Object Store for workers without a model directory")
+	fs.IntVar(&o.stages, "stages", 0, "pin the pipeline depth (0: the planner chooses)")
+	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
+	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	plan := shard.Options{Stages: o.stages, Replicas: o.replicas}
+	if o.dev {
+		return runDev(ctx, o, plan, log, stdout)
+	}
+	ep := cluster.Endpoints{Etcd: strings.Split(o.etcd, ","), NATS: o.nats, Cluster: o.cluster}
+	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
+		Plan: plan, MaxBatch: o.maxBatch, Log: log}, o.grpcAddr, o.httpAddr, cluster.DialOptions{Log: log})
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	fmt.Fprintf(stdout, "coordinator %s: grpc=%s http=%s (serving once it leads and the plan is loaded)\n", o.id, co.Servers.GRPCAddr, co.Servers.HTTPAddr)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-co.Done():
+		return err
+	}
+}
+
+func runDev(ctx context.Context, o *options, plan shard.Options, log *slog.Logger, stdout io.Writer) error {
+	d, err := cluster.StartDev(ctx, cluster.DevOptions{Dir: o.dataDir, Workers: o.workers, ModelDir: o.model,
+		GRPCAddr: o.grpcAddr, HTTPAddr: o.httpAddr, Plan: plan, Log: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.WaitReady(ctx); err != nil {
+		return err
+	}
+	name := d.Coordinator.Model().Name
+	fmt.Fprintf(stdout, "hymbaserve dev cluster ready: model=%s workers=%d grpc=%s http=%s etcd=%s nats=%s\n",
+		name, o.workers, d.Coordinator.Servers.GRPCAddr, d.Coordinator.Servers.HTTPAddr,
+		strings.Join(d.Endpoints.Etcd, ","), d.Endpoints.NATS)
+	<-ctx.Done()
+	return nil
+}
+
+func hostnameOr(def string) string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return def
+}

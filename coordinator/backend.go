@@ -1,0 +1,148 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/frontend"
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/sample"
+	"github.com/hymbaserve/hymbaserve/tokenizer"
+)
+
+var _ frontend.Backend = (*Coordinator)(nil)
+
+// Model implements frontend.Backend.
+func (c *Coordinator) Model() frontend.ModelInfo {
+	n := MaxContext(c.mcfg)
+	return frontend.ModelInfo{Name: c.name, ContextLength: n, VocabSize: c.mcfg.VocabSize, MaxTokens: n}
+}
+
+// Ready reports whether a plan is in force and every stage serves it.
+func (c *Coordinator) Ready() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready && c.leader
+}
+
+// Tokenize implements frontend.Backend.
+func (c *Coordinator) Tokenize(_ context.Context, text string, addBOS bool) ([]int, error) {
+	if c.tok == nil {
+		return nil, errNoTokenizer
+	}
+	return c.tok.Encode(text, addBOS), nil
+}
+
+var errNoTokenizer = frontend.Errorf(frontend.ErrInvalidRequest, "prompt", "the served model has no tokenizer: send token ids")
+
+// Generate implements frontend.Backend.
+func (c *Coordinator) Generate(ctx context.Context, req *frontend.Request, emit func(frontend.Chunk) error) (frontend.Result, error) {
+	if !c.Ready() {
+		return frontend.Result{}, frontend.Errorf(frontend.ErrUnavailable, "", "the cluster has no plan in force yet")
+	}
+	prompt, err := c.promptIDs(req)
+	if err != nil {
+		return frontend.Result{}, err
+	}
+	p := sample.Params{Temperature: req.Temperature, TopK: req.TopK, TopP: req.TopP, RepetitionPenalty: req.RepetitionPenalty}
+	if req.Seed != nil {
+		p.Seed = *req.Seed
+	} else {
+		p.Seed = rand.Uint64()
+	}
+	res, err := c.sched.Generate(ctx, &engine.Request{
+		Prompt: prompt, Params: p, Stop: req.Stop, MaxTokens: req.MaxTokens,
+		Emit: func(t engine.Token) error { return emit(frontend.Chunk{IDs: []int{t.ID}, Text: t.Text}) },
+	})
+	if err != nil {
+		return frontend.Result{}, mapError(err)
+	}
+	return frontend.Result{FinishReason: string(res.Finish), PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens}, nil
+}
+
+// promptIDs tokenizes the request's prompt: ids as given, chat messages through the template
+// (no BOS, as the official chat usage), text with BOS.
+func (c *Coordinator) promptIDs(req *frontend.Request) ([]int, error) {
+	switch {
+	case req.PromptIDs != nil:
+		return req.PromptIDs, nil
+	case c.tok == nil:
+		return nil, errNoTokenizer
+	case req.Chat:
+		msgs := make([]tokenizer.Message, len(req.Messages))
+		for i, m := range req.Messages {
+			msgs[i] = tokenizer.Message{Role: m.Role, Content: m.Content}
+		}
+		text, err := tokenizer.RenderChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true})
+		if err != nil {
+			return nil, frontend.Errorf(frontend.ErrInvalidRequest, "messages", "%v", err)
+		}
+		return c.tok.Encode(text, false), nil
+	}
+	return c.tok.Encode(req.Prompt, true), nil
+}
+
+func mapError(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrContextLength):
+		return frontend.Errorf(frontend.ErrContextLength, "max_tokens", "%v", err)
+	case errors.Is(err, engine.ErrInvalid):
+		return frontend.Errorf(frontend.ErrInvalidRequest, "", "%v", err)
+	case errors.Is(err, engine.ErrClosed), errors.Is(err, pipeline.ErrNoRoute):
+		return frontend.Errorf(frontend.ErrUnavailable, "", "%v", err)
+	}
+	return err
+}
+
+// Status implements frontend.Backend: the plan in force and each worker's own report.
+func (c *Coordinator) Status(ctx context.Context) (*frontend.Status, error) {
+	c.mu.Lock()
+	st := &frontend.Status{Ready: c.ready && c.leader, Model: c.name, PlanEpoch: uint64(c.epoch)}
+	doc := c.doc
+	c.mu.Unlock()
+	ws := c.workers()
+	reports := make([]pipeline.WorkerStatus, len(ws))
+	errs := make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i], errs[i] = c.workerStatus(ctx, w.ID)
+		}()
+	}
+	wg.Wait()
+	for i, w := range ws {
+		st.Workers = append(st.Workers, workerStatus(w.ID, w.Cordoned, w.MemBytes, doc, reports[i], errs[i]))
+	}
+	return st, nil
+}
+
+func workerStatus(id string, cordoned bool, mem int64, doc *pipeline.PlanDoc, r pipeline.WorkerStatus, err error) frontend.WorkerStatus {
+	ws := frontend.WorkerStatus{ID: id, State: frontend.WorkerJoining}
+	ws.Memory.TotalBytes = uint64(mem)
+	switch {
+	case err != nil:
+		ws.State = frontend.WorkerSuspect
+	case cordoned:
+		ws.State = frontend.WorkerCordoned
+	case r.Loaded:
+		ws.State = frontend.WorkerReady
+	}
+	if doc != nil {
+		if rep, s, ok := doc.Plan.Locate(id); ok {
+			stg := doc.Plan.Replicas[rep].Stages[s]
+			ws.Stages = []frontend.StageAssignment{{Replica: rep, Stage: s, LayerBegin: stg.First, LayerEnd: stg.Last}}
+		}
+	}
+	ws.Memory.WeightsBytes, ws.Memory.KVBytes = uint64(r.WeightBytes), uint64(r.StateBytes)
+	ws.Memory.UsedBytes = ws.Memory.WeightsBytes + ws.Memory.KVBytes
+	ws.Load.ActiveSequences = r.Seqs
+	return ws
+}
+
+// Route returns the plan in force and its epoch, once the coordinator serves.
+func (c *Coordinator) Route() (pipeline.Route, bool) { return c.exec.Route() }

@@ -1,0 +1,185 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hymbaserve/hymbaserve/checkpoint"
+	"github.com/hymbaserve/hymbaserve/demo"
+	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/model"
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/registry"
+	"github.com/hymbaserve/hymbaserve/shard"
+	"github.com/hymbaserve/hymbaserve/tokenizer"
+	"github.com/hymbaserve/hymbaserve/transport"
+	"github.com/hymbaserve/hymbaserve/weightstore"
+)
+
+// Config configures a coordinator.
+type Config struct {
+	ID        string
+	Cluster   string
+	ModelDir  string // Hugging Face model directory; "" → the demo checkpoint
+	Registry  registry.Registry
+	Transport transport.Transport
+	JetStream jetstream.JetStream // Object Store access, for PublishWeights
+	// PublishWeights puts the weights into the Object Store, for workers without a model directory.
+	PublishWeights bool
+	Plan           shard.Options // planner options (stage/replica pins)
+	MaxBatch       int           // sequences per step (engine default when 0)
+	Settle         time.Duration // wait after a membership change before planning (default 300ms)
+	Log            *slog.Logger
+}
+
+// Coordinator plans the cluster and serves requests.
+type Coordinator struct {
+	cfg   Config
+	log   *slog.Logger
+	mcfg  *model.Config
+	tok   *tokenizer.Tokenizer
+	name  string
+	src   model.TensorSource // weights to publish
+	close func()
+	exec  *pipeline.Executor
+	sched *engine.Scheduler
+
+	mu      sync.Mutex
+	members map[string]registry.Member
+	doc     *pipeline.PlanDoc
+	epoch   int64
+	ready   bool
+	leader  bool
+}
+
+// New loads the model's config and tokenizer (the weights stay on disk unless they are
+// published to the Object Store).
+func New(cfg Config) (*Coordinator, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Settle == 0 {
+		cfg.Settle = 300 * time.Millisecond
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{}, close: func() {}}
+	if err := c.loadModel(); err != nil {
+		return nil, err
+	}
+	exec, err := pipeline.NewExecutor(cfg.Transport, pipeline.Subjects{Cluster: cfg.Cluster}, c.log)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	c.exec = exec
+	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
+		Vocab: c.mcfg.VocabSize, MaxContext: MaxContext(c.mcfg), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
+	})
+	return c, nil
+}
+
+// MaxContext is the number of text tokens a sequence may hold: positions count the meta tokens
+// and stay below max_position_embeddings.
+func MaxContext(c *model.Config) int { return c.MaxPositionEmbeddings - c.NumMemoryTokens }
+
+func (c *Coordinator) loadModel() error {
+	if c.cfg.ModelDir == "" {
+		c.mcfg, c.name = demo.Config(), demo.Name
+		tok, err := tokenizer.Parse(demo.TokenizerJSON())
+		if err != nil {
+			return err
+		}
+		c.tok = tok
+		if c.cfg.PublishWeights {
+			c.src = demo.Tensors()
+		}
+		return nil
+	}
+	cfg, err := model.LoadConfig(c.cfg.ModelDir)
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.Load(filepath.Join(c.cfg.ModelDir, "tokenizer.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		c.log.Warn("the model directory has no tokenizer.json: serving token-id prompts only", "dir", c.cfg.ModelDir)
+		tok, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	c.mcfg, c.tok, c.name = cfg, tok, filepath.Base(filepath.Clean(c.cfg.ModelDir))
+	if c.cfg.PublishWeights {
+		ck, err := checkpoint.Open(c.cfg.ModelDir)
+		if err != nil {
+			return err
+		}
+		c.src, c.close = ck, func() { ck.Close() }
+	}
+	return nil
+}
+
+// Run campaigns for leadership, then plans and serves until ctx ends or leadership is lost.
+func (c *Coordinator) Run(ctx context.Context) error {
+	defer c.close()
+	defer c.exec.Close()
+	lead, err := c.cfg.Registry.Campaign(ctx, c.cfg.ID)
+	if err != nil {
+		return fmt.Errorf("coordinator %s: campaign: %w", c.cfg.ID, err)
+	}
+	c.log.Info("leading")
+	c.setLeader(true)
+	defer c.setLeader(false)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lead.Done():
+			c.log.Warn("leadership lost")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	bucket, err := c.publish(ctx)
+	if err != nil {
+		return err
+	}
+	go c.sched.Run(ctx)
+	err = c.planLoop(ctx, bucket)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// publish puts the weights into the Object Store for workers without a model directory.
+func (c *Coordinator) publish(ctx context.Context) (string, error) {
+	if !c.cfg.PublishWeights {
+		return "", nil
+	}
+	if c.cfg.JetStream == nil {
+		return "", errors.New("publishing weights needs JetStream")
+	}
+	bucket := "hymba-weights-" + c.cfg.Cluster
+	t := time.Now()
+	if _, err := weightstore.Publish(ctx, c.cfg.JetStream, bucket, c.mcfg, c.src, c.name); err != nil {
+		return "", fmt.Errorf("publishing weights: %w", err)
+	}
+	c.log.Info("weights published", "bucket", bucket, "took", time.Since(t))
+	return bucket, nil
+}
+
+func (c *Coordinator) setLeader(v bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.leader = v
+	if !v {
+		c.ready = false
+	}
+}

@@ -1,0 +1,183 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"time"
+
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/registry"
+	"github.com/hymbaserve/hymbaserve/shard"
+)
+
+// planLoop follows membership and re-plans after each change has settled.
+func (c *Coordinator) planLoop(ctx context.Context, bucket string) error {
+	events := c.cfg.Registry.WatchMembers(ctx, 0)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return ctx.Err()
+			}
+			c.applyMembers(ev)
+			timer.Reset(c.cfg.Settle)
+		case <-timer.C:
+			if err := c.replan(ctx, bucket); err != nil {
+				c.log.Error("planning failed; retrying", "err", err)
+				timer.Reset(time.Second)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Coordinator) applyMembers(ev registry.MembersEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev.Kind {
+	case registry.MembersSync:
+		c.members = map[string]registry.Member{}
+		for _, m := range ev.Members {
+			c.members[m.ID] = m
+		}
+	case registry.MemberPut:
+		c.members[ev.Member.ID] = ev.Member
+	case registry.MemberDelete:
+		delete(c.members, ev.Member.ID)
+	}
+}
+
+// workers lists the registered workers as the planner sees them, sorted by id.
+func (c *Coordinator) workers() []shard.Worker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ws []shard.Worker
+	for _, m := range c.members {
+		if m.Labels["role"] != "worker" {
+			continue
+		}
+		ws = append(ws, shard.Worker{ID: m.ID, MemBytes: m.Capacity.MemBytes, Speed: m.Capacity.Speed, Cordoned: m.Cordoned})
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].ID < ws[j].ID })
+	return ws
+}
+
+// replan computes the plan for the current workers, commits it if it changed, waits until every
+// stage serves it and switches the executor's route.
+func (c *Coordinator) replan(ctx context.Context, bucket string) error {
+	ws := c.workers()
+	if len(ws) == 0 {
+		c.log.Warn("no workers registered: not serving")
+		return nil
+	}
+	plan, err := shard.NewPlan(c.mcfg, ws, c.planOptions())
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	same := c.doc != nil && reflect.DeepEqual(c.doc.Plan.Replicas, plan.Replicas)
+	epoch := c.epoch
+	c.mu.Unlock()
+	if same {
+		return nil
+	}
+	doc := &pipeline.PlanDoc{Model: c.name, Bucket: bucket, Plan: plan}
+	if epoch, err = c.commit(ctx, epoch, doc); err != nil {
+		return err
+	}
+	c.log.Info("plan committed", "epoch", epoch, "replicas", len(plan.Replicas), "stages", plan.Depth())
+	if err := c.waitReady(ctx, uint64(epoch), plan); err != nil {
+		return err
+	}
+	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
+	c.mu.Lock()
+	c.doc, c.epoch, c.ready = doc, epoch, true
+	c.mu.Unlock()
+	c.log.Info("serving", "epoch", epoch)
+	return nil
+}
+
+func (c *Coordinator) planOptions() shard.Options {
+	o := shard.DefaultOptions()
+	p := c.cfg.Plan
+	if p.Stages > 0 {
+		o.Stages = p.Stages
+	}
+	if p.Replicas > 0 {
+		o.Replicas = p.Replicas
+	}
+	if p.MaxSeqs > 0 {
+		o.MaxSeqs = p.MaxSeqs
+	}
+	if p.ContextLen > 0 {
+		o.ContextLen = p.ContextLen
+	}
+	return o
+}
+
+// commit writes doc by compare-and-swap on the epoch this coordinator knows; a conflict (another
+// leader wrote since) is resolved by writing over the current record, since this coordinator now
+// leads.
+func (c *Coordinator) commit(ctx context.Context, epoch int64, doc *pipeline.PlanDoc) (int64, error) {
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return 0, err
+	}
+	for range 3 {
+		rec, err := c.cfg.Registry.CASPlan(ctx, epoch, data)
+		if err == nil {
+			return rec.Epoch, nil
+		}
+		if !errors.Is(err, registry.ErrEpochConflict) {
+			return 0, err
+		}
+		epoch = rec.Epoch
+	}
+	return 0, fmt.Errorf("plan: compare-and-swap kept conflicting")
+}
+
+// waitReady polls every worker of plan until it reports serving epoch.
+func (c *Coordinator) waitReady(ctx context.Context, epoch uint64, plan *shard.Plan) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	for _, id := range plan.Workers() {
+		for {
+			st, err := c.workerStatus(ctx, id)
+			if err == nil && st.Epoch == epoch && st.Loaded {
+				break
+			}
+			if err == nil && st.Epoch == epoch && st.LoadError != "" {
+				return fmt.Errorf("worker %s cannot load its layers: %s", id, st.LoadError)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for worker %s to serve epoch %d: %w", id, epoch, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// workerStatus asks a worker for its status over the control subject.
+func (c *Coordinator) workerStatus(ctx context.Context, id string) (pipeline.WorkerStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, _ := json.Marshal(pipeline.StatusRequest{Op: "status"})
+	b, err := c.cfg.Transport.Request(ctx, pipeline.Subjects{Cluster: c.cfg.Cluster}.Ctl(id), req)
+	if err != nil {
+		return pipeline.WorkerStatus{}, err
+	}
+	var st pipeline.WorkerStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("worker %s status: %w", id, err)
+	}
+	return st, nil
+}

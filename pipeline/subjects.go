@@ -1,0 +1,65 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hymbaserve/hymbaserve/shard"
+)
+
+// Subjects names the NATS subjects of one cluster:
+//
+//	hymba.<cluster>.stage.<worker>   step frames addressed to a worker's stage
+//	hymba.<cluster>.ctl.<worker>     control requests to a worker (JSON, request/reply)
+//	hymba.<cluster>.results          logits frames from last stages to the leading coordinator
+//	hymba.<cluster>.errors           error frames from stages to the leading coordinator
+type Subjects struct{ Cluster string }
+
+func (s Subjects) Stage(worker string) string {
+	return fmt.Sprintf("hymba.%s.stage.%s", s.Cluster, worker)
+}
+func (s Subjects) Ctl(worker string) string { return fmt.Sprintf("hymba.%s.ctl.%s", s.Cluster, worker) }
+func (s Subjects) Results() string          { return fmt.Sprintf("hymba.%s.results", s.Cluster) }
+func (s Subjects) Errors() string           { return fmt.Sprintf("hymba.%s.errors", s.Cluster) }
+
+// PlanDoc is the plan document the coordinator writes to the registry; its epoch is the
+// registry's revision of the record.
+type PlanDoc struct {
+	Model  string      `json:"model"`            // served model name
+	Bucket string      `json:"bucket,omitempty"` // Object Store bucket holding the weights, for workers without a model directory
+	Plan   *shard.Plan `json:"plan"`
+}
+
+// ParsePlanDoc decodes a plan document.
+func ParsePlanDoc(b []byte) (*PlanDoc, error) {
+	var d PlanDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("plan document: %w", err)
+	}
+	if d.Plan == nil || len(d.Plan.Replicas) == 0 {
+		return nil, fmt.Errorf("plan document: no replicas")
+	}
+	return &d, nil
+}
+
+// StatusRequest and WorkerStatus are the JSON bodies of the ctl subject's "status" request.
+type StatusRequest struct {
+	Op string `json:"op"` // "status"
+}
+
+// WorkerStatus is what a worker reports about itself.
+type WorkerStatus struct {
+	ID          string `json:"id"`
+	Epoch       uint64 `json:"epoch"` // plan epoch its stage serves (0: none yet)
+	Replica     int    `json:"replica"`
+	Stage       int    `json:"stage"`
+	First       int    `json:"first"`
+	Last        int    `json:"last"`
+	Loaded      bool   `json:"loaded"` // a stage is loaded and serving
+	Seqs        int    `json:"seqs"`
+	StateBytes  int64  `json:"state_bytes"`
+	WeightBytes int64  `json:"weight_bytes"`
+	Steps       uint64 `json:"steps"`  // steps served
+	Errors      uint64 `json:"errors"` // steps refused
+	LoadError   string `json:"load_error,omitempty"`
+}

@@ -1,0 +1,272 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hymbaserve/hymbaserve/checkpoint"
+	"github.com/hymbaserve/hymbaserve/model"
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/registry"
+	"github.com/hymbaserve/hymbaserve/shard"
+	"github.com/hymbaserve/hymbaserve/transport"
+	"github.com/hymbaserve/hymbaserve/weightstore"
+	"github.com/hymbaserve/hymbaserve/wire"
+)
+
+// Config configures a worker.
+type Config struct {
+	ID        string
+	Cluster   string
+	ModelDir  string            // Hugging Face model directory; "" → fetch layers from the Object Store
+	Capacity  registry.Capacity // what the worker offers the planner
+	Labels    map[string]string // extra member labels
+	Registry  registry.Registry // membership and plan
+	Transport transport.Transport
+	JetStream jetstream.JetStream // needed when ModelDir is ""
+	Log       *slog.Logger
+}
+
+// Worker serves one pipeline stage at a time.
+type Worker struct {
+	cfg  Config
+	subj pipeline.Subjects
+	log  *slog.Logger
+
+	run    sync.Mutex // serialises steps and stage swaps
+	mu     sync.Mutex // guards the fields below (held briefly)
+	stage  *pipeline.Stage
+	plan   *shard.Plan
+	where  [2]int // replica, stage index in plan
+	status pipeline.WorkerStatus
+	ck     *checkpoint.Checkpoint
+	mcfg   *model.Config
+
+	steps, errs atomic.Uint64
+	seqs        atomic.Int64
+	stateBytes  atomic.Int64
+}
+
+// New returns a worker; Run starts it.
+func New(cfg Config) *Worker {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Worker{cfg: cfg, subj: pipeline.Subjects{Cluster: cfg.Cluster}, log: cfg.Log.With("worker", cfg.ID)}
+}
+
+// Run registers the worker, serves its subjects and follows the plan until ctx ends.
+func (w *Worker) Run(ctx context.Context) error {
+	labels := map[string]string{"role": "worker"}
+	for k, v := range w.cfg.Labels {
+		labels[k] = v
+	}
+	reg, err := w.cfg.Registry.Register(ctx, registry.Member{ID: w.cfg.ID, Capacity: w.cfg.Capacity, Labels: labels})
+	if err != nil {
+		return fmt.Errorf("worker %s: register: %w", w.cfg.ID, err)
+	}
+	defer reg.Close()
+	for subject, h := range map[string]transport.Handler{w.subj.Stage(w.cfg.ID): w.onStep, w.subj.Ctl(w.cfg.ID): w.onCtl} {
+		sub, err := w.cfg.Transport.Subscribe(subject, h)
+		if err != nil {
+			return fmt.Errorf("worker %s: subscribe %s: %w", w.cfg.ID, subject, err)
+		}
+		defer sub.Unsubscribe()
+	}
+	defer w.closeCheckpoint()
+	for rec := range w.cfg.Registry.WatchPlan(ctx) {
+		w.apply(ctx, rec)
+	}
+	return ctx.Err()
+}
+
+func (w *Worker) closeCheckpoint() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ck != nil {
+		w.ck.Close()
+	}
+}
+
+// apply adopts a new plan: it loads the worker's layers if they changed, else only moves its
+// stage to the new epoch, keeping the sequences' state.
+func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
+	doc, err := pipeline.ParsePlanDoc(rec.Data)
+	if err != nil {
+		w.log.Error("plan ignored", "epoch", rec.Epoch, "err", err)
+		return
+	}
+	epoch := uint64(rec.Epoch)
+	r, s, ok := doc.Plan.Locate(w.cfg.ID)
+	if !ok {
+		w.setStage(nil, doc.Plan, [2]int{}, epoch, "")
+		w.log.Info("not in the plan", "epoch", epoch)
+		return
+	}
+	st := doc.Plan.Replicas[r].Stages[s]
+	w.mu.Lock()
+	cur := w.stage
+	w.mu.Unlock()
+	if cur != nil && cur.M.First == st.First && cur.M.Last == st.Last {
+		w.setStage(cur, doc.Plan, [2]int{r, s}, epoch, "")
+		return
+	}
+	m, err := w.load(ctx, doc, st.First, st.Last)
+	if err != nil {
+		w.log.Error("loading layers failed", "first", st.First, "last", st.Last, "err", err)
+		w.setStage(nil, doc.Plan, [2]int{r, s}, epoch, err.Error())
+		return
+	}
+	w.log.Info("serving", "epoch", epoch, "replica", r, "stage", s, "layers", fmt.Sprintf("[%d,%d)", st.First, st.Last))
+	w.setStage(pipeline.NewStage(m, epoch), doc.Plan, [2]int{r, s}, epoch, "")
+}
+
+func (w *Worker) setStage(st *pipeline.Stage, plan *shard.Plan, where [2]int, epoch uint64, loadErr string) {
+	w.run.Lock()
+	defer w.run.Unlock()
+	var n int
+	var bytes int64
+	if st != nil {
+		st.Epoch = epoch
+		n, bytes = st.Seqs()
+	}
+	w.seqs.Store(int64(n))
+	w.stateBytes.Store(bytes)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stage, w.plan, w.where = st, plan, where
+	w.status = pipeline.WorkerStatus{ID: w.cfg.ID, Epoch: epoch, Replica: where[0], Stage: where[1], LoadError: loadErr}
+	if st != nil {
+		w.status.Loaded, w.status.First, w.status.Last = true, st.M.First, st.M.Last
+		w.status.WeightBytes = st.M.WeightBytes()
+	}
+}
+
+// load builds the model part for layers [first, last) from the model directory or the bucket.
+func (w *Worker) load(ctx context.Context, doc *pipeline.PlanDoc, first, last int) (*model.Model, error) {
+	if w.cfg.ModelDir == "" {
+		if w.cfg.JetStream == nil || doc.Bucket == "" {
+			return nil, fmt.Errorf("no model directory, and no Object Store bucket to fetch layers from")
+		}
+		cfg, src, err := weightstore.Fetch(ctx, w.cfg.JetStream, doc.Bucket, first, last)
+		if err != nil {
+			return nil, err
+		}
+		return model.New(cfg, src, model.LoadOptions{First: first, Last: last})
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ck == nil {
+		cfg, err := model.LoadConfig(w.cfg.ModelDir)
+		if err != nil {
+			return nil, err
+		}
+		ck, err := checkpoint.Open(w.cfg.ModelDir)
+		if err != nil {
+			return nil, err
+		}
+		w.ck, w.mcfg = ck, cfg
+	}
+	return model.New(w.mcfg, w.ck, model.LoadOptions{First: first, Last: last})
+}
+
+// onStep runs one frame through the stage and forwards the result.
+func (w *Worker) onStep(msg transport.Msg) {
+	in, err := wire.DecodeStep(msg.Data)
+	if err != nil {
+		w.refuse(&wire.ErrorFrame{Code: wire.CodeMalformed, Message: err.Error()})
+		return
+	}
+	w.run.Lock()
+	defer w.run.Unlock()
+	w.mu.Lock()
+	stage := w.stage
+	w.mu.Unlock()
+	if stage == nil {
+		w.refuse(&wire.ErrorFrame{Epoch: in.Epoch, StepID: in.StepID, Hop: in.Hop, Code: wire.CodeStaleEpoch, Message: "no stage loaded"})
+		return
+	}
+	out, err := stage.Handle(in)
+	n, bytes := stage.Seqs()
+	w.seqs.Store(int64(n))
+	w.stateBytes.Store(bytes)
+	if err != nil {
+		ef, ok := err.(*wire.ErrorFrame)
+		if !ok {
+			ef = &wire.ErrorFrame{Code: wire.CodeInternal, Message: err.Error()}
+		}
+		ef.Epoch, ef.StepID, ef.Hop = in.Epoch, in.StepID, in.Hop
+		w.refuse(ef)
+		return
+	}
+	w.steps.Add(1)
+	w.forward(out)
+}
+
+// forward publishes the stage's output to the next stage of the replica, or to the coordinator.
+func (w *Worker) forward(out *wire.Step) {
+	subject := w.subj.Results()
+	if out.Kind != wire.KindLogits {
+		w.mu.Lock()
+		next, ok := w.plan.Next(w.where[0], w.where[1])
+		w.mu.Unlock()
+		if !ok {
+			w.refuse(&wire.ErrorFrame{Epoch: out.Epoch, StepID: out.StepID, Code: wire.CodeInternal, Message: "no next stage in the plan"})
+			return
+		}
+		subject = w.subj.Stage(next.Worker)
+	}
+	b, err := wire.AppendStep(nil, out)
+	if err == nil {
+		err = w.cfg.Transport.Publish(context.Background(), subject, b)
+	}
+	if err != nil {
+		w.log.Error("forwarding a step failed", "step", out.StepID, "to", subject, "err", err)
+	}
+}
+
+// refuse reports a refused step to the coordinator; the worker keeps serving.
+func (w *Worker) refuse(ef *wire.ErrorFrame) {
+	w.errs.Add(1)
+	ef.Worker = w.cfg.ID
+	w.log.Warn("step refused", "step", ef.StepID, "code", ef.Code, "msg", ef.Message)
+	b, err := wire.AppendError(nil, ef)
+	if err == nil {
+		err = w.cfg.Transport.Publish(context.Background(), w.subj.Errors(), b)
+	}
+	if err != nil {
+		w.log.Error("error frame not sent", "err", err)
+	}
+}
+
+// Status reports the worker's stage and load.
+func (w *Worker) Status() pipeline.WorkerStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.status
+	s.Seqs, s.StateBytes = int(w.seqs.Load()), w.stateBytes.Load()
+	s.Steps, s.Errors = w.steps.Load(), w.errs.Load()
+	return s
+}
+
+// onCtl answers control requests (JSON): {"op":"status"}.
+func (w *Worker) onCtl(msg transport.Msg) {
+	var req pipeline.StatusRequest
+	var body []byte
+	if err := json.Unmarshal(msg.Data, &req); err != nil || req.Op != "status" {
+		body, _ = json.Marshal(map[string]string{"error": fmt.Sprintf("unknown control request %q", msg.Data)})
+	} else {
+		body, _ = json.Marshal(w.Status())
+	}
+	if msg.Reply != "" {
+		if err := w.cfg.Transport.Publish(context.Background(), msg.Reply, body); err != nil {
+			w.log.Warn("control reply not sent", "err", err)
+		}
+	}
+}
