@@ -63,6 +63,9 @@ func (s *inferenceServer) fail(ctx context.Context, method, reqID string, err er
 }
 
 func logAndConvert(ctx context.Context, log *slog.Logger, method, reqID string, err error) error {
+	if !validRequestID(reqID) { // keep malformed client ids out of the logs
+		reqID = ""
+	}
 	level := slog.LevelDebug
 	if describe(err).class.status >= http.StatusInternalServerError {
 		level = slog.LevelError

@@ -33,7 +33,7 @@ type grpcClients struct {
 }
 
 // startGRPC serves b on 127.0.0.1:0 and dials it with a real client.
-func startGRPC(t *testing.T, b Backend, cfg GRPCConfig) grpcClients {
+func startGRPC(t testing.TB, b Backend, cfg GRPCConfig) grpcClients {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLog
