@@ -23,8 +23,10 @@
 // limit); UTF-8 and JSON validity, with nothing but spaces after the object; names listed twice;
 // known dtypes; shape entries non-negative integers whose product, times the dtype width, does
 // not overflow and equals end-begin; 0 <= begin <= end <= size of the data section; no two
-// tensors sharing a byte. Every error is an *Error naming the file and the tensor, or "header".
-// Nothing panics on malformed input (FuzzParseHeader checks this).
+// tensors sharing a byte. Every such error is an *Error naming the file and the tensor, or
+// "header" for the file as a whole; I/O errors (missing file, permissions) are wrapped with the
+// path and, for a shard, the index that names it. Nothing panics on malformed input
+// (FuzzParseHeader checks this).
 //
 // Decisions where the specification is silent or the reference is stricter than needed:
 //   - Gaps between tensors and bytes after the last one are accepted (the reference writer

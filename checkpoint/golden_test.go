@@ -72,6 +72,15 @@ func TestGoldenBF16IsRoundedF32(t *testing.T) {
 			if err := sameBF16(wv, gv); err != nil {
 				t.Fatalf("%s: %s", name, err)
 			}
+			widened, err := got.Float32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, b := range gv {
+				if math.Float32bits(widened[i]) != uint32(b)<<16 {
+					t.Fatalf("%s: element %d: bf16 %#04x widened to %#08x", name, i, b, math.Float32bits(widened[i]))
+				}
+			}
 			if len(wv) > 0 && (unsafe.Pointer(&wv[0]) != unsafe.Pointer(&want.Data[0]) ||
 				unsafe.Pointer(&gv[0]) != unsafe.Pointer(&got.Data[0])) {
 				t.Errorf("%s: aligned read was copied, want a view of the mapping", name)

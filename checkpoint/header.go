@@ -11,7 +11,7 @@ import (
 )
 
 // MaxHeaderSize is the largest JSON header accepted, in bytes: the limit of the reference
-// implementation (100 MB). The real Hymba-1.5B header is about 40 kB.
+// implementation (100 MB). The real Hymba-1.5B header (611 entries) is well under 100 kB.
 const MaxHeaderSize = 100_000_000
 
 // metadataKey is the reserved header key holding the free-form string metadata.
