@@ -2,8 +2,9 @@
 // serve through: the Backend interface, which the coordinator implements.
 //
 //   - NewGRPCServer: the hymbaserve.v1 Inference service (streaming
-//     Generate, Tokenize), the Admin service (Status) and the standard
-//     grpc.health.v1 service, whose status follows the backend's readiness.
+//     Generate, Tokenize), the Admin service (Status), the standard
+//     grpc.health.v1 service, whose status follows the backend's readiness,
+//     and server reflection (for grpcurl).
 //   - NewHTTPHandler: an OpenAI-compatible HTTP API: /v1/models,
 //     /v1/completions and /v1/chat/completions (with and without
 //     server-sent-event streaming), /healthz and /readyz.

@@ -162,6 +162,10 @@ func TestDefaults(t *testing.T) {
 		got.RepetitionPenalty != 1 || got.Seed != nil || len(got.ID) != 24 {
 		t.Errorf("completion defaults %+v", *got)
 	}
+	resp, _ := do(t, srv, http.MethodPost, "/v1/completions", `{"prompt":"x"}`, http.Header{"X-Request-Id": {"bad id;drop"}})
+	if id := b.lastRequest().ID; !validRequestID(id) || resp.Header.Get("X-Request-Id") != id {
+		t.Errorf("malformed X-Request-Id: backend id %q, echoed %q", id, resp.Header.Get("X-Request-Id"))
+	}
 	post(t, srv, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"top_k":-1}`)
 	if got = b.lastRequest(); got.MaxTokens != b.info.MaxTokens || got.TopK != 0 {
 		t.Errorf("chat defaults %+v", *got)

@@ -14,7 +14,7 @@ import (
 // last request.
 type testBackend struct {
 	info      ModelInfo
-	eos       int   // words before EOS; 0: never
+	eos       int   // tokens before EOS; 0: never
 	genErr    error // returned before any chunk
 	errAfter  int   // with genErr: chunks emitted before failing
 	block     bool  // after the first chunk, wait for the context
