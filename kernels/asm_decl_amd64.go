@@ -28,6 +28,7 @@ const (
 	asmOffSumOut    = 16
 	asmOffScanKmask = 88
 	asmOffSmSum     = 36
+	asmOffSiluKmask = 40
 )
 
 // dotArgs is the argument block of qkDots.
@@ -76,6 +77,14 @@ type smArgs struct {
 	kmask int // AVX-512: lane mask of the last partial block (0: none)
 	max   float32
 	sum   float32
+}
+
+// siluArgs is the argument block of siluMul.
+type siluArgs struct {
+	x, m, y unsafe.Pointer // y = silu(x)·m; m may be nil
+	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last n mod 8 elements
+	n       int
+	kmask   int // AVX-512: lane mask of the last n mod 16 elements (0: none)
 }
 
 // sumArgs is the argument block of sumF32.
@@ -137,6 +146,9 @@ func scanChanZ(a *scanArgs)
 func softmaxExpZ(a *smArgs)
 
 //go:noescape
+func siluMulZ(a *siluArgs)
+
+//go:noescape
 func mmYbf16x1(a *tileArgs)
 
 //go:noescape
@@ -168,6 +180,9 @@ func scanChanY(a *scanArgs)
 
 //go:noescape
 func softmaxExpY(a *smArgs)
+
+//go:noescape
+func siluMulY(a *siluArgs)
 
 var mmZbf16 = [...]func(*tileArgs){nil, mmZbf16x1, mmZbf16x2, mmZbf16x3, mmZbf16x4, mmZbf16x5, mmZbf16x6}
 

@@ -10,8 +10,8 @@ import "math"
 // where inputs before the first row come from state [D, K] (oldest first, zeros for a fresh
 // sequence). On return state holds the last K inputs. x, u: [T, D]; w: [D, K]; bias: [D].
 // Channels are spread over the cores; each channel's sums run in k order in float32 with
-// rounded products, so T calls with T=1 give the same bits as one call with T rows. u must
-// not overlap x.
+// rounded products, so T calls with T=1 give the same bits as one call with T rows. SiLU is
+// the vector one on amd64 (see SwiGLU). u must not overlap x.
 func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 	checkConv(u, x, state, w, bias, T, D, K)
 	parallelFor(D, grainFor(D, int64(T*K+T*16), 1<<14), func(lo, hi int) {
@@ -23,6 +23,7 @@ func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 // window from state before the first row, then keeps the last K inputs in state.
 func convChannels(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
 	for t := 0; t < T; t++ {
+		row := u[t*D+lo : t*D+hi]
 		for c := lo; c < hi; c++ {
 			wc := w[c*K : (c+1)*K]
 			var s float32
@@ -36,8 +37,9 @@ func convChannels(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
 				}
 				s += float32(wk * v)
 			}
-			u[t*D+c] = SiLU(s + bias[c])
+			row[c-lo] = s + bias[c]
 		}
+		siluMul(row, row, nil)
 	}
 	for c := lo; c < hi; c++ {
 		st := state[c*K : (c+1)*K]

@@ -31,7 +31,8 @@ func scanChannels(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N,
 	for t := 0; t < T; t++ {
 		for c := lo; c < hi; c++ {
 			i := t*D + c
-			y[i] = (y[i] + float32(Dskip[c]*u[i])) * SiLU(z[i])
+			y[i] += float32(Dskip[c] * u[i])
 		}
+		siluMul(y[t*D+lo:t*D+hi], z[t*D+lo:t*D+hi], y[t*D+lo:t*D+hi])
 	}
 }

@@ -43,6 +43,9 @@ func TestExpModelAccuracy(t *testing.T) {
 	}
 }
 
+// siluModel is the documented vector SiLU, exactly: x / (1 + exp(−x)).
+func siluModel(x float32) float32 { return x / (1 + expModel(-x)) }
+
 // scanModel is the documented assembly scan of one channel c for T steps, exactly.
 func scanModel(s *scanData, st []float32, c int) []float32 {
 	D, N := s.D, s.N
@@ -69,7 +72,7 @@ func scanModel(s *scanData, st []float32, c int) []float32 {
 				l[j] += l[j+w]
 			}
 		}
-		y[t] = (l[0] + float32(s.Dskip[c]*uc)) * SiLU(s.z[t*D+c])
+		y[t] = siluModel(s.z[t*D+c]) * (l[0] + float32(s.Dskip[c]*uc))
 	}
 	return y
 }
@@ -115,5 +118,29 @@ func TestScanISAsAgree(t *testing.T) {
 		s.run(SelectiveScan, yy, sy, 0, s.T)
 		sameBits(t, name("%v y", sh), yy, yz)
 		sameBits(t, name("%v state", sh), sy, sz)
+	}
+}
+
+// TestSiluLaneModel checks the vector SiLU bit for bit against siluModel over a wide range.
+func TestSiluLaneModel(t *testing.T) {
+	x := randVec(73, 20001)
+	for i := range x {
+		x[i] *= 120 // beyond both ends of the exp range
+	}
+	want := make([]float32, len(x))
+	for i, v := range x {
+		want[i] = siluModel(v)
+	}
+	for _, k := range isas() {
+		if k == isaGo {
+			continue
+		}
+		t.Run(k.String(), func(t *testing.T) {
+			defer func(old isaKind) { isa = old }(isa)
+			isa = k
+			got := make([]float32, len(x))
+			siluMul(got, x, nil)
+			sameBits(t, "silu", got, want)
+		})
 	}
 }

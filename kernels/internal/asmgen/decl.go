@@ -36,6 +36,7 @@ const (
 	asmOffSumOut   = %d
 	asmOffScanKmask = %d
 	asmOffSmSum    = %d
+	asmOffSiluKmask = %d
 )
 
 // dotArgs is the argument block of qkDots.
@@ -86,13 +87,21 @@ type smArgs struct {
 	sum   float32
 }
 
+// siluArgs is the argument block of siluMul.
+type siluArgs struct {
+	x, m, y unsafe.Pointer // y = silu(x)·m; m may be nil
+	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last n mod 8 elements
+	n       int
+	kmask   int // AVX-512: lane mask of the last n mod 16 elements (0: none)
+}
+
 // sumArgs is the argument block of sumF32.
 type sumArgs struct {
 	p   unsafe.Pointer
 	n   int // floats, a multiple of 64
 	out float32
 }
-`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, pKmask, sOut, scKmask, smSum)
+`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, pKmask, sOut, scKmask, smSum, slKmask)
 	var tables strings.Builder
 	for _, isa := range []struct{ name, tmax string }{{"Z", "6"}, {"Y", "3"}} {
 		for _, dt := range []string{"bf16", "f32"} {
@@ -108,7 +117,7 @@ type sumArgs struct {
 			}
 			tables.WriteString("}\n")
 		}
-		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)"} {
+		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)", "siluMul%s(a *siluArgs)"} {
 			fmt.Fprintf(&b, "\n//go:noescape\nfunc "+fn+"\n", isa.name)
 		}
 	}

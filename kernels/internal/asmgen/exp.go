@@ -24,6 +24,7 @@ var expConsts = []struct {
 	{"p5", math.Float32bits(5.0000001201e-1)},
 	{"one", math.Float32bits(1)},
 	{"bias", 127},
+	{"sign", 0x80000000},
 }
 
 // expData writes the constants as 64-byte vectors (sixteen copies) in a file-local symbol.

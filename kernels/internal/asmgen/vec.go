@@ -15,6 +15,7 @@ func vecZFile() string {
 	genSum(f, "Z")
 	genScan(f, "Z")
 	genSoftmax(f, "Z")
+	genSilu(f, "Z")
 	expData(f)
 	return f.b.String()
 }
@@ -27,6 +28,7 @@ func vecYFile() string {
 	genSum(f, "Y")
 	genScan(f, "Y")
 	genSoftmax(f, "Y")
+	genSilu(f, "Y")
 	expData(f)
 	return f.b.String()
 }
