@@ -18,6 +18,7 @@ const replacement = "\uFFFD"
 // Stream emit each character as soon as its bytes are complete.
 func (t *Tokenizer) Decode(ids []int) string {
 	var sb strings.Builder
+	sb.Grow(4 * len(ids)) // about the bytes per token of English text
 	var buf [32]byte
 	run := buf[:0]
 	for _, id := range ids {
