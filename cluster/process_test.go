@@ -120,4 +120,3 @@ func demoGreedy(t *testing.T, prompt []int, n int) []int {
 	}
 	return res.IDs
 }
-
