@@ -114,11 +114,7 @@ func argmax(v []float32) (best int, ok bool) {
 // rand.Rand so the token sequence does not depend on the Go release.
 func (s *Sampler) draw(c []cand) int {
 	u := float64(s.src.Uint64()>>11) * 0x1p-53 // [0,1) with 53 random bits
-	total := 0.0
-	for i := range c {
-		total += c[i].w
-	}
-	r := u * total
+	r := u * sumWeights(c)
 	cum := 0.0
 	last := int(c[0].id)
 	for i := range c {

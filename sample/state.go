@@ -67,8 +67,8 @@ func (s *Sampler) UnmarshalBinary(b []byte) error {
 	}
 	le := binary.LittleEndian
 	topK := int64(le.Uint64(b[9:]))
-	if topK < 0 || topK > math.MaxInt32 {
-		return fmt.Errorf("sample: state: field top_k: %d out of range [0, %d]", topK, math.MaxInt32)
+	if topK < 0 || uint64(topK) > math.MaxInt {
+		return fmt.Errorf("sample: state: field top_k: %d out of range [0, %d]", topK, math.MaxInt)
 	}
 	p := Params{
 		Temperature:       math.Float32frombits(le.Uint32(b[5:])),
