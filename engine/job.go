@@ -54,9 +54,13 @@ func (j *job) nextSeg(budget *int) (Seg, bool) {
 	return Seg{Seq: j.id, Pos: j.pos, Tokens: j.ctx[j.pos : j.pos+c], LastPrompt: j.pos+c == n}, true
 }
 
-// advance samples the next token from logits and reports whether the job is finished.
-func (j *job) advance(logits []float32) bool {
-	id := j.sampler.Sample(logits, j.ctx)
+// advance samples the next token from logits and reports whether the job is finished; logits
+// without any usable value (a corrupt forward pass) fail the job, not the scheduler.
+func (j *job) advance(logits []float32) (bool, error) {
+	id, err := j.sampler.TrySample(logits, j.ctx)
+	if err != nil {
+		return true, err
+	}
 	j.ctx = append(j.ctx, id)
 	j.res.IDs = append(j.res.IDs, id)
 	text := ""
@@ -72,7 +76,7 @@ func (j *job) advance(logits []float32) bool {
 	if done {
 		j.res.Finish = reason
 	}
-	return done
+	return done, nil
 }
 
 // finish completes the job with err (nil on success) and wakes its caller.

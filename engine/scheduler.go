@@ -136,13 +136,12 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 		if j.pos < len(j.ctx) {
 			continue // prompt not complete yet
 		}
-		if j.advance(logits[i*s.opt.Vocab : (i+1)*s.opt.Vocab]) {
+		finished, err := j.advance(logits[i*s.opt.Vocab : (i+1)*s.opt.Vocab])
+		if finished {
+			s.ex.Release(j.id)
+			j.finish(err)
 			done = append(done, j)
 		}
-	}
-	for _, j := range done {
-		s.ex.Release(j.id)
-		j.finish(nil)
 	}
 	return without(active, done)
 }

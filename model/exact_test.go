@@ -184,3 +184,28 @@ func TestPipelineEqualsWhole(t *testing.T) {
 		want = step(t, whole, []Segment{{Seq: ws, Text: 1}}, [][]int{toks}, false)
 	}
 }
+
+// TestMetaTemplateEqualsInline checks that starting a sequence from the once-computed meta state
+// gives bit-identically what running the meta rows and the prompt in one pass gives.
+func TestMetaTemplateEqualsInline(t *testing.T) {
+	m := tinyRandom(t, true)
+	for _, n := range []int{1, 9, 30} {
+		ids := prompt(n, n)
+		inline := m.NewSeq(1)
+		seg := []Segment{{Seq: inline, Text: n, LastPrompt: true}}
+		lay, err := m.layout(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := m.embed(lay, [][]int{ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.forwardLayers(seg, lay, x) // meta and text rows in one pass, no template
+		want, _ := m.Logits(lay, x, true)
+		got := step(t, m, []Segment{{Seq: m.NewSeq(2), Text: n, LastPrompt: true}}, [][]int{ids}, true)
+		if !slices.Equal(got, want) {
+			t.Fatalf("prompt %d: template-started logits differ from the inline pass", n)
+		}
+	}
+}

@@ -27,6 +27,11 @@ type Tracer func(layer int, what string, x []float32, rows, width int)
 // part takes x, the previous stage's output rows. On success every segment's state advances
 // (Pos += Text, Started, Decoding after LastPrompt); on error no state has changed unless the
 // error comes from inside a layer, which only a bug can cause.
+//
+// A new sequence's rows start with the M meta rows, in the input and in the output. The meta
+// rows are the same for every sequence, so the part computes them once (see metaTemplate) and
+// starts new sequences from that state: their meta rows cost nothing after the first, and the
+// result is bit-identical to computing them (chunked prefill equals whole prefill).
 func (m *Model) Forward(segs []Segment, tokens [][]int, x []float32) ([]float32, Layout, error) {
 	lay, err := m.layout(segs)
 	if err != nil {
@@ -39,6 +44,70 @@ func (m *Model) Forward(segs []Segment, tokens [][]int, x []float32) ([]float32,
 	} else if len(x) != lay.Rows*m.dims.H {
 		return nil, lay, fmt.Errorf("model: step has %d input values, want %d rows × %d", len(x), lay.Rows, m.dims.H)
 	}
+	first := -1
+	for i, g := range lay.Segs {
+		if g.Meta > 0 {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		m.forwardLayers(segs, lay, x)
+		return x, lay, nil
+	}
+	out, err := m.forwardFromMeta(segs, lay, x, first)
+	return out, lay, err
+}
+
+// forwardFromMeta runs a step in which some sequences are new: they start from the meta
+// template, only text rows run through the layers, and the template's output fills their meta
+// rows of the result.
+func (m *Model) forwardFromMeta(segs []Segment, lay Layout, x []float32, first int) ([]float32, error) {
+	H, M := m.dims.H, m.dims.M
+	g0 := lay.Segs[first]
+	tmpl, metaOut := m.metaTemplate(x[g0.Off*H : (g0.Off+M)*H])
+	for i, g := range lay.Segs {
+		if g.Meta > 0 {
+			*segs[i].Seq = *tmpl.Clone(segs[i].Seq.ID)
+		}
+	}
+	inner, err := m.layout(segs)
+	if err != nil {
+		return nil, err
+	}
+	xi := make([]float32, 0, inner.Rows*H)
+	for _, g := range lay.Segs {
+		xi = append(xi, x[(g.Off+g.Meta)*H:(g.Off+g.Meta+g.Text)*H]...)
+	}
+	m.forwardLayers(segs, inner, xi)
+	out := make([]float32, lay.Rows*H)
+	for i, g := range lay.Segs {
+		copy(out[g.Off*H:], metaOut[:g.Meta*H])
+		in := inner.Segs[i]
+		copy(out[(g.Off+g.Meta)*H:], xi[in.Off*H:(in.Off+in.Text)*H])
+	}
+	return out, nil
+}
+
+// metaTemplate returns the state of a sequence that has been fed only the meta tokens, and the
+// meta rows' output [M, H], computing them on first use from metaIn, the meta rows' input
+// (identical for every sequence: the meta embeddings, or an upstream part's meta output).
+func (m *Model) metaTemplate(metaIn []float32) (*SeqState, []float32) {
+	m.metaMu.Lock()
+	defer m.metaMu.Unlock()
+	if m.metaState == nil {
+		st := m.NewSeq(0)
+		x := append([]float32(nil), metaIn...)
+		segs := []Segment{{Seq: st}}
+		lay := Layout{Segs: []SegRows{{Meta: m.dims.M}}, Rows: m.dims.M}
+		m.forwardLayers(segs, lay, x)
+		m.metaState, m.metaOut = st, x
+	}
+	return m.metaState, m.metaOut
+}
+
+// forwardLayers runs every layer of the part over the rows of lay and advances the states.
+func (m *Model) forwardLayers(segs []Segment, lay Layout, x []float32) {
 	sc := newScratch(m.dims, lay.Rows)
 	for _, l := range m.Layers {
 		m.layerForward(l, segs, lay, x, sc)
@@ -49,7 +118,6 @@ func (m *Model) Forward(segs []Segment, tokens [][]int, x []float32) ([]float32,
 		s.Started = true
 		s.Decoding = s.Decoding || segs[i].LastPrompt
 	}
-	return x, lay, nil
 }
 
 func (m *Model) layout(segs []Segment) (Layout, error) {

@@ -47,14 +47,16 @@ func checkHidden(t *testing.T, dir string) {
 		}
 	}
 	for _, hc := range hf.Cases {
-		t.Run(hc.Case, func(t *testing.T) { checkHiddenCase(t, m, hc) })
+		// A fresh model per case: its meta rows are computed (and traced) on its first sequence.
+		t.Run(hc.Case, func(t *testing.T) { checkHiddenCase(t, loadGolden(t, dir, "model.safetensors"), hc) })
 	}
 }
 
 func checkHiddenCase(t *testing.T, m *Model, hc hiddenCase) {
 	got := map[string][]float32{} // "layer/what" → stacked rows
 	m.Tracer = func(layer int, what string, x []float32, rows, width int) {
-		got[fmt.Sprintf("%d/%s", layer, what)] = append([]float32(nil), x...)
+		k := fmt.Sprintf("%d/%s", layer, what) // meta rows come first (computed once), then text rows
+		got[k] = append(got[k], x...)
 	}
 	defer func() { m.Tracer = nil }()
 	s := m.NewSeq(1)
@@ -70,6 +72,9 @@ func checkHiddenCase(t *testing.T, m *Model, hc hiddenCase) {
 	compare := func(name string, raw json.RawMessage, have []float32) {
 		want := rowsOf(t, raw)
 		w := len(want[0])
+		if len(have) != T*w {
+			t.Fatalf("%s: traced %d values, want %d rows × %d", name, len(have), T, w)
+		}
 		first := 0
 		if !hc.AllPositions {
 			first = T - 1

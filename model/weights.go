@@ -1,6 +1,8 @@
 package model
 
 import (
+	"sync"
+
 	"github.com/hymbaserve/hymbaserve/kernels"
 )
 
@@ -43,6 +45,9 @@ type Model struct {
 	Layers      []*Layer        // Layers[i] is layer First+i
 	Tracer      Tracer          // optional: receives intermediate values
 	invFreq     []float32       // [hd/2]
+	metaMu      sync.Mutex
+	metaState   *SeqState // a sequence after the meta tokens only (see metaTemplate)
+	metaOut     []float32 // [M, H] the meta rows' output
 	dims        dims
 }
 
