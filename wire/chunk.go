@@ -61,11 +61,11 @@ func (h ChunkHeader) check() error {
 // aliases b.
 func ParseChunk(b []byte) (ChunkHeader, []byte, error) {
 	var h ChunkHeader
+	if len(b) >= 4 && [4]byte(b[:4]) != ChunkMagic {
+		return h, nil, fmt.Errorf("%w: not a chunk envelope, it starts % x", ErrMagic, b[:4])
+	}
 	if len(b) < ChunkHeaderSize {
 		return h, nil, fmt.Errorf("%w: chunk of %d bytes, its header needs %d", ErrShort, len(b), ChunkHeaderSize)
-	}
-	if [4]byte(b[:4]) != ChunkMagic {
-		return h, nil, fmt.Errorf("%w: chunk magic % x", ErrMagic, b[:4])
 	}
 	if b[4] != ChunkVersion {
 		return h, nil, fmt.Errorf("%w: chunk version %d, this build reads %d", ErrVersion, b[4], ChunkVersion)

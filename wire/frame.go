@@ -78,11 +78,11 @@ func FrameKind(b []byte) (Kind, error) {
 
 // checkFrame validates the header, the length field and the trailing CRC of frame b.
 func checkFrame(b []byte) error {
+	if len(b) >= 4 && [4]byte(b[:4]) != Magic {
+		return fmt.Errorf("%w: not a frame, it starts % x", ErrMagic, b[:4])
+	}
 	if len(b) < HeaderSize+CRCSize {
 		return fmt.Errorf("%w: frame of %d bytes, the header and crc need %d", ErrShort, len(b), HeaderSize+CRCSize)
-	}
-	if [4]byte(b[:4]) != Magic {
-		return fmt.Errorf("%w: % x", ErrMagic, b[:4])
 	}
 	if v := b[4]; v < ProtocolVersionMin || v > ProtocolVersionMax {
 		return fmt.Errorf("%w: frame version %d, this build reads %d..%d", ErrVersion, v, ProtocolVersionMin, ProtocolVersionMax)
