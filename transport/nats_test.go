@@ -47,4 +47,3 @@ func TestNewNATSRejects(t *testing.T) {
 		t.Errorf("Close after the caller closed the connection: %v", err)
 	}
 }
-
