@@ -45,7 +45,8 @@ type Transport interface {
 
 	// Request publishes data with a reply subject and waits for the first answer, which the
 	// responder sends with Publish(ctx, msg.Reply, answer). It fails with ErrNoResponders when
-	// nobody subscribes to subject, and with ctx's error when ctx ends first. Meant for small
+	// nobody subscribes to subject (on NATS this needs header support, the server's default),
+	// and with ctx's error when ctx ends first. Meant for small
 	// control messages; either direction may still be chunked.
 	Request(ctx context.Context, subject string, data []byte) ([]byte, error)
 
