@@ -11,6 +11,7 @@ import (
 
 	"github.com/hymbaserve/hymbaserve/coordinator"
 	"github.com/hymbaserve/hymbaserve/internal/devstack"
+	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/registry"
 	"github.com/hymbaserve/hymbaserve/shard"
 	"github.com/hymbaserve/hymbaserve/worker"
@@ -18,9 +19,11 @@ import (
 
 // DevOptions configure a one-process cluster.
 type DevOptions struct {
-	Dir          string // data directory for etcd and JetStream; "" → a temporary one, removed on Close
-	Workers      int    // in-process workers (default 2)
-	ModelDir     string // checkpoint directory; "" → the demo checkpoint
+	Dir          string             // data directory for etcd and JetStream; "" → a temporary one, removed on Close
+	Workers      int                // in-process workers (default 2)
+	ModelDir     string             // checkpoint directory; "" → the demo checkpoint
+	Weights      model.TensorSource // in-memory weights of ModelConfig for every worker (benchmarks)
+	ModelConfig  *model.Config
 	WorkerModels bool   // workers read ModelDir themselves (default when ModelDir is set); else they fetch their layers from the Object Store
 	GRPCAddr     string // default 127.0.0.1:0
 	HTTPAddr     string // default 127.0.0.1:0
@@ -68,7 +71,7 @@ func StartDev(ctx context.Context, opt DevOptions) (*Dev, error) {
 		}
 	}
 	co, err := StartCoordinator(ctx, d.Endpoints, coordinator.Config{ID: "coordinator-1", ModelDir: opt.ModelDir,
-		PublishWeights: !opt.WorkerModels, Plan: opt.Plan, Log: opt.Log}, opt.GRPCAddr, opt.HTTPAddr, dial)
+		ModelConfig: opt.ModelConfig, PublishWeights: !opt.WorkerModels && opt.Weights == nil, Plan: opt.Plan, Log: opt.Log}, opt.GRPCAddr, opt.HTTPAddr, dial)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -131,6 +134,7 @@ func (d *Dev) startWorker(ctx context.Context, i int, opt DevOptions, dial DialO
 	if opt.WorkerModels {
 		cfg.ModelDir = opt.ModelDir
 	}
+	cfg.Weights, cfg.ModelConfig = opt.Weights, opt.ModelConfig
 	w := worker.New(cfg)
 	d.Workers = append(d.Workers, w)
 	d.wg.Add(1)

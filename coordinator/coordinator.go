@@ -26,12 +26,15 @@ import (
 
 // Config configures a coordinator.
 type Config struct {
-	ID        string
-	Cluster   string
-	ModelDir  string // Hugging Face model directory; "" → the demo checkpoint
-	Registry  registry.Registry
-	Transport transport.Transport
-	JetStream jetstream.JetStream // Object Store access, for PublishWeights
+	ID       string
+	Cluster  string
+	ModelDir string // Hugging Face model directory; "" → the demo checkpoint
+	// ModelConfig serves a model known only by its config (token-id prompts, weights given to the
+	// workers directly): benchmarks and tests.
+	ModelConfig *model.Config
+	Registry    registry.Registry
+	Transport   transport.Transport
+	JetStream   jetstream.JetStream // Object Store access, for PublishWeights
 	// PublishWeights puts the weights into the Object Store, for workers without a model directory.
 	PublishWeights bool
 	Plan           shard.Options // planner options (stage/replica pins)
@@ -90,6 +93,10 @@ func New(cfg Config) (*Coordinator, error) {
 func MaxContext(c *model.Config) int { return c.MaxPositionEmbeddings - c.NumMemoryTokens }
 
 func (c *Coordinator) loadModel() error {
+	if c.cfg.ModelConfig != nil {
+		c.mcfg, c.name = c.cfg.ModelConfig, "in-memory"
+		return nil
+	}
 	if c.cfg.ModelDir == "" {
 		c.mcfg, c.name = demo.Config(), demo.Name
 		tok, err := tokenizer.Parse(demo.TokenizerJSON())

@@ -22,15 +22,18 @@ import (
 
 // Config configures a worker.
 type Config struct {
-	ID        string
-	Cluster   string
-	ModelDir  string            // Hugging Face model directory; "" → fetch layers from the Object Store
-	Capacity  registry.Capacity // what the worker offers the planner
-	Labels    map[string]string // extra member labels
-	Registry  registry.Registry // membership and plan
-	Transport transport.Transport
-	JetStream jetstream.JetStream // needed when ModelDir is ""
-	Log       *slog.Logger
+	ID       string
+	Cluster  string
+	ModelDir string // Hugging Face model directory; "" → fetch layers from the Object Store
+	// Weights and ModelConfig give the weights in memory instead (benchmarks, tests).
+	Weights     model.TensorSource
+	ModelConfig *model.Config
+	Capacity    registry.Capacity // what the worker offers the planner
+	Labels      map[string]string // extra member labels
+	Registry    registry.Registry // membership and plan
+	Transport   transport.Transport
+	JetStream   jetstream.JetStream // needed when ModelDir is ""
+	Log         *slog.Logger
 }
 
 // Worker serves one pipeline stage at a time.
@@ -150,6 +153,9 @@ func (w *Worker) setStage(st *pipeline.Stage, plan *shard.Plan, where [2]int, ep
 
 // load builds the model part for layers [first, last) from the model directory or the bucket.
 func (w *Worker) load(ctx context.Context, doc *pipeline.PlanDoc, first, last int) (*model.Model, error) {
+	if w.cfg.Weights != nil {
+		return model.New(w.cfg.ModelConfig, w.cfg.Weights, model.LoadOptions{First: first, Last: last})
+	}
 	if w.cfg.ModelDir == "" {
 		if w.cfg.JetStream == nil || doc.Bucket == "" {
 			return nil, fmt.Errorf("no model directory, and no Object Store bucket to fetch layers from")
