@@ -39,15 +39,21 @@
 //
 //	{
 //	  "format": 1,
-//	  "model": "Hymba-1.5B-Base",
-//	  "num_layers": 32,
+//	  "model": "tiny-hymba",
+//	  "num_layers": 8,
 //	  "objects": {
-//	    "config.json": {"sha256": "<64 lowercase hex digits>", "size": 1896},
-//	    "embed":       {"sha256": "…", "size": 102403288},
-//	    "layer.0":     {"sha256": "…", "size": 90580224},
+//	    "config.json": {"sha256": "a79d8516…4289a", "size": 1895},
+//	    "embed": {"sha256": "d2e2f4a1…121c3", "size": 98432},
+//	    "final_norm": {"sha256": "7d1d75d9…5da4d", "size": 320},
+//	    "layer.0": {"sha256": "bd37c628…ffa1e", "size": 314620},
 //	    …
+//	    "layer.7": {"sha256": "f7b97bfc…83ea2", "size": 314620},
+//	    "meta": {"sha256": "e3b10e85…3c3f4", "size": 1656}
 //	  }
 //	}
+//
+// (the golden tiny-hymba BF16 checkpoint; hashes shortened here, 64 hex digits in the object,
+// which is indented JSON with one field per line).
 //
 // "format" is FormatVersion; a reader refuses any other. "model" is the name given to Publish.
 // "objects" lists every object but the manifest itself, with the SHA-256 of its bytes and their
