@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
@@ -33,7 +34,7 @@ func (e *Etcd) Campaign(ctx context.Context, id string) (*Leadership, error) {
 		sess.Close()
 		return nil, err
 	}
-	return e.lead(sess, el, id)
+	return e.lead(sess, el, id, time.Duration(g.TTL)*time.Second)
 }
 
 // campaign waits for el to be won, giving up when ctx ends or the session's
@@ -71,8 +72,9 @@ func (e *Etcd) stillCandidate(ctx context.Context, el *concurrency.Election) err
 	return nil
 }
 
-// lead wraps a won election in a Leadership that ends with the session.
-func (e *Etcd) lead(sess *concurrency.Session, el *concurrency.Election, id string) (*Leadership, error) {
+// lead wraps a won election in a Leadership that ends with the session or
+// when no renewal of its lease arrived for ttl.
+func (e *Etcd) lead(sess *concurrency.Session, el *concurrency.Election, id string, ttl time.Duration) (*Leadership, error) {
 	var resigned atomic.Bool
 	l := newLeadership(id, int64(sess.Lease()), func(ctx context.Context) error {
 		resigned.Store(true)
@@ -87,15 +89,21 @@ func (e *Etcd) lead(sess *concurrency.Session, el *concurrency.Election, id stri
 		sess.Close()
 		return nil, ErrClosed
 	}
+	kctx, stop := context.WithCancel(sess.Ctx())
+	renewals, err := e.cli.KeepAlive(kctx, sess.Lease()) // shares the session's keepalive
+	if err != nil {
+		stop()
+		l.Resign(context.Background())
+		return nil, e.wrap("campaign "+id+": watch lease", err)
+	}
 	go func() {
-		select {
-		case <-sess.Done():
-			if !resigned.Load() {
-				e.log.Warn("registry: leadership lost", "candidate", id, "lease", int64(sess.Lease()))
-			}
-			l.end()
-		case <-l.done:
+		defer stop()
+		watchLease(renewals, ttl)
+		if !resigned.Load() {
+			e.log.Warn("registry: leadership lost", "candidate", id, "lease", int64(sess.Lease()))
+			go sess.Close() // drop the candidacy if the store is still there
 		}
+		l.end()
 	}()
 	return l, nil
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -54,7 +55,7 @@ func (e *Etcd) acquire(ctx context.Context, m Member, prev int64) (leaseHandle, 
 		e.revokeQuietly(g.ID)
 		return leaseHandle{}, e.wrap("register "+m.ID, err)
 	}
-	return e.keepAlive(g.ID)
+	return e.keepAlive(g.ID, time.Duration(g.TTL)*time.Second)
 }
 
 // claimable returns the mod revision of key if this registration may take
@@ -75,8 +76,8 @@ func (e *Etcd) claimable(ctx context.Context, key string, prev int64) (int64, er
 }
 
 // keepAlive starts keeping lease id alive; lost closes when the client
-// gives up (expiry, revocation, or no answer within the TTL).
-func (e *Etcd) keepAlive(id clientv3.LeaseID) (leaseHandle, error) {
+// gives up or no renewal arrived for ttl (see watchLease).
+func (e *Etcd) keepAlive(id clientv3.LeaseID, ttl time.Duration) (leaseHandle, error) {
 	kctx, stop := context.WithCancel(e.life.ctx)
 	ch, err := e.cli.KeepAlive(kctx, id)
 	if err != nil {
@@ -86,11 +87,31 @@ func (e *Etcd) keepAlive(id clientv3.LeaseID) (leaseHandle, error) {
 	}
 	lost := make(chan struct{})
 	go func() {
-		for range ch { // drain so the client never backs up
-		}
+		watchLease(ch, ttl)
+		stop()
 		close(lost)
 	}()
 	return leaseHandle{id: int64(id), lost: lost, stop: stop}, nil
+}
+
+// watchLease returns when ch closes or when no renewal arrived for ttl, the
+// point after which the server may have expired the lease. The client's own
+// check is coarser: until a lease's first renewal it waits for its first
+// keepalive timeout (5 s by default) rather than the TTL.
+func watchLease(ch <-chan *clientv3.LeaseKeepAliveResponse, ttl time.Duration) {
+	t := time.NewTimer(ttl)
+	defer t.Stop()
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+			t.Reset(ttl)
+		case <-t.C:
+			return
+		}
+	}
 }
 
 // release implements registrar.

@@ -15,9 +15,10 @@ func permanent(err error) bool {
 }
 
 // retry calls f with a per-attempt timeout until it succeeds, fails
-// permanently, or ctx is done. The returned error wraps both ctx's error and
-// the last attempt's error.
+// permanently, or ctx is done. The returned error wraps ctx's error and the
+// last error that was not caused by ctx ending.
 func retry(ctx context.Context, b Backoff, timeout time.Duration, log *slog.Logger, what string, f func(context.Context) error) error {
+	var last error
 	for n := 0; ; n++ {
 		actx, cancel := context.WithTimeout(ctx, timeout)
 		err := f(actx)
@@ -25,13 +26,16 @@ func retry(ctx context.Context, b Backoff, timeout time.Duration, log *slog.Logg
 		if err == nil || permanent(err) {
 			return err
 		}
+		if ctx.Err() == nil || last == nil {
+			last = err
+		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("registry: %s: %w (last attempt: %w)", what, ctx.Err(), err)
+			return fmt.Errorf("registry: %s: %w (last attempt: %w)", what, ctx.Err(), last)
 		}
 		d := b.Delay(n, rand.Float64())
 		log.Debug("registry retry", "op", what, "attempt", n+1, "wait", d, "err", err)
 		if !sleep(ctx, d) {
-			return fmt.Errorf("registry: %s: %w (last attempt: %w)", what, ctx.Err(), err)
+			return fmt.Errorf("registry: %s: %w (last attempt: %w)", what, ctx.Err(), last)
 		}
 	}
 }
