@@ -23,7 +23,13 @@ var goldenDir = filepath.Join("..", "testdata", "golden", "tiny-hymba")
 // returns a JetStream client on it; both are closed at the end of the test.
 func startJS(t testing.TB) jetstream.JetStream {
 	t.Helper()
-	srv, err := devstack.StartNATS(t.TempDir(), devstack.NATSOptions{})
+	return startJSWith(t, devstack.NATSOptions{})
+}
+
+// startJSWith is startJS with server options.
+func startJSWith(t testing.TB, opts devstack.NATSOptions) jetstream.JetStream {
+	t.Helper()
+	srv, err := devstack.StartNATS(t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

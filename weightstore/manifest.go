@@ -14,6 +14,11 @@ import (
 // FormatVersion is the manifest format this build writes and reads.
 const FormatVersion = 1
 
+// MaxObjectSize bounds the size a manifest may record for one object (64 GiB; the largest
+// object of Hymba-1.5B, the embedding, is about 102 MB), so that a damaged manifest cannot make
+// Fetch attempt an absurd allocation.
+const MaxObjectSize = 64 << 30
+
 // Manifest is the table of contents of a bucket: which model it holds and the size and SHA-256
 // of every object, so that a worker verifies what it fetches and a publisher skips what is
 // already there. It is stored as JSON in the object "manifest" (see the package doc).
@@ -134,8 +139,8 @@ func (e Entry) validate() error {
 	if len(e.SHA256) != 64 || e.SHA256 != hexLower(e.SHA256) {
 		return fmt.Errorf(`"sha256" %q is not 64 lowercase hex digits`, e.SHA256)
 	}
-	if e.Size <= 0 {
-		return fmt.Errorf(`"size" %d is not positive`, e.Size)
+	if e.Size <= 0 || e.Size > MaxObjectSize {
+		return fmt.Errorf(`"size" %d is not between 1 and %d`, e.Size, int64(MaxObjectSize))
 	}
 	return nil
 }

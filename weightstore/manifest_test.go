@@ -54,6 +54,7 @@ func TestDecodeManifestRejects(t *testing.T) {
 		{"short hash", edit(func(m *Manifest) { m.Objects["layer.0"] = Entry{SHA256: "abcd", Size: 1} }), `"layer.0"`},
 		{"upper hash", edit(func(m *Manifest) { m.Objects["embed"] = Entry{SHA256: strings.Repeat("AB", 32), Size: 1} }), "lowercase hex"},
 		{"zero size", edit(func(m *Manifest) { m.Objects["meta"] = Entry{SHA256: strings.Repeat("00", 32)} }), `"size" 0`},
+		{"huge size", edit(func(m *Manifest) { m.Objects["meta"] = Entry{SHA256: strings.Repeat("00", 32), Size: 1 << 50} }), `"size" 1125899906842624`},
 	}
 	for _, c := range cases {
 		_, err := decodeManifest([]byte(c.data))

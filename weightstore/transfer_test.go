@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/hymbaserve/hymbaserve/internal/devstack"
 	"github.com/hymbaserve/hymbaserve/model"
 )
 
@@ -143,4 +144,37 @@ func shallow(cfg *model.Config, ts model.Tensors, n int) (*model.Config, model.T
 		}
 	}
 	return &c, out
+}
+
+// TestPublishChunks: objects go in full chunks of ChunkSize, or of the server's max_payload when
+// that is smaller, and still fetch.
+func TestPublishChunks(t *testing.T) {
+	cfg, ck := golden(t)
+	for _, maxPayload := range []int32{0, 100 << 10} {
+		js := startJSWith(t, devstack.NATSOptions{MaxPayload: maxPayload})
+		chunk := int64(ChunkSize)
+		if maxPayload > 0 {
+			chunk = int64(maxPayload)
+		}
+		ctx := testCtx(t)
+		m := publish(t, js, "tiny", cfg, ck, "tiny-hymba")
+		obs, err := js.ObjectStore(ctx, "tiny")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"layer.0", "embed"} {
+			info, err := obs.GetInfo(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := m.Objects[name].Size
+			if want := (size + chunk - 1) / chunk; int64(info.Chunks) != want || int64(info.Size) != size {
+				t.Errorf("max_payload %d: %s (%d bytes) stored in %d chunks of %d bytes, want %d full chunks",
+					maxPayload, name, info.Size, info.Chunks, chunk, want)
+			}
+		}
+		if _, _, err := Fetch(ctx, js, "tiny", 0, 8); err != nil {
+			t.Fatalf("max_payload %d: %v", maxPayload, err)
+		}
+	}
 }
