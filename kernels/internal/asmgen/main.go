@@ -35,6 +35,7 @@ func (f *file) text(name, doc string) {
 
 func main() {
 	out := flag.String("out", ".", "directory of package kernels")
+	flag.StringVar(&prefetchNext, "prefetch", prefetchNext, "next-tile prefetch instruction (empty: none)")
 	flag.Parse()
 	files := map[string]string{
 		"matmul_avx512_amd64.s": matmulZFile(),

@@ -69,6 +69,7 @@ func genTile(f *file, k tile) {
 	f.text(k.name(), fmt.Sprintf("func %s(a *tileArgs): %d rows × %d tokens, %s weights, %s registers",
 		k.name(), k.r, k.t, k.dtype, k.isa))
 	loadPtrs(f, k, offW, offX)
+	pfInit(f, k)
 	f.i("MOVQ %d(DI), CX", offNB)
 	f.i("SHLQ $4, CX")
 	f.i("XORQ SI, SI")
@@ -81,6 +82,7 @@ func genTile(f *file, k tile) {
 		f.i("JZ single")
 		f.label("loopu")
 		for u := 0; u < k.unroll; u++ {
+			pfStep(f, k)
 			tileBody(f, k, 16*u)
 		}
 		f.i("ADDQ $%d, SI", 16*k.unroll)
@@ -91,6 +93,7 @@ func genTile(f *file, k tile) {
 	f.i("CMPQ SI, CX")
 	f.i("JAE tail")
 	f.label("loop")
+	pfStep(f, k)
 	tileBody(f, k, 0)
 	f.i("ADDQ $16, SI")
 	f.i("CMPQ SI, CX")
@@ -212,4 +215,55 @@ func zero(f *file, isa string, n int) {
 		return
 	}
 	f.i("VXORPS Y%d, Y%d, Y%d", n, n, n)
+}
+
+// prefetchNext is the instruction prefetching the next row tile ("": none). Into L2: one tile
+// ahead is 13–26 KB, and PREFETCHT1 measured best on Zen 4 (the decode GEMV went from about
+// half to 75–95% of the streaming bandwidth).
+var prefetchNext = "PREFETCHT1"
+
+// pfReg is the register walking the next tile's bytes.
+func (k tile) pfReg() string {
+	if k.t < 6 {
+		return "BX"
+	}
+	return "DX"
+}
+
+// pfInit points pfReg at the next tile: rows are contiguous, so it starts R rows after the
+// first (a short last tile repeats its row and prefetches itself, harmlessly).
+func pfInit(f *file, k tile) {
+	if prefetchNext == "" || k.r < 2 {
+		return
+	}
+	p := k.pfReg()
+	f.i("MOVQ R9, %s", p)
+	f.i("SUBQ R8, %s", p)
+	if k.r == 4 {
+		f.i("SHLQ $2, %s", p)
+		f.i("ADDQ R8, %s", p)
+	} else {
+		f.i("ADDQ R9, %s", p)
+	}
+}
+
+// pfStep prefetches the next tile's bytes matching one 16-column block of this tile, so the
+// weights stream through memory in order even though the tile reads R rows side by side.
+func pfStep(f *file, k tile) {
+	if prefetchNext == "" || k.r < 2 {
+		return
+	}
+	n := k.r * 16 * k.elem()
+	for off := 0; off < n; off += 64 {
+		f.i("%s %d(%s)", prefetchNext, off, k.pfReg())
+	}
+	f.i("ADDQ $%d, %s", n, k.pfReg())
+}
+
+// elem is the weight element size in bytes.
+func (k tile) elem() int {
+	if k.dtype == "bf16" {
+		return 2
+	}
+	return 4
 }
