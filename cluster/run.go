@@ -8,15 +8,22 @@ import (
 	"github.com/hymbaserve/hymbaserve/worker"
 )
 
-// RunWorker dials ep with the worker's own clients and runs it until ctx ends.
-func RunWorker(ctx context.Context, ep Endpoints, cfg worker.Config, opt DialOptions) error {
+// RunWorker dials ep with the worker's own clients and runs it until ctx ends. started, if not
+// nil, is called with the worker before it runs (to serve its health endpoints, say).
+func RunWorker(ctx context.Context, ep Endpoints, cfg worker.Config, opt DialOptions, started func(*worker.Worker) error) error {
 	cl, err := Dial(ctx, ep, opt)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
 	cfg.Cluster, cfg.Registry, cfg.Transport, cfg.JetStream = clusterName(ep), cl.Registry, cl.Transport, cl.JetStream
-	return worker.New(cfg).Run(ctx)
+	w := worker.New(cfg)
+	if started != nil {
+		if err := started(w); err != nil {
+			return err
+		}
+	}
+	return w.Run(ctx)
 }
 
 // Coordinator is a running coordinator with its API servers.

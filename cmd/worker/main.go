@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -38,6 +40,7 @@ func run(args []string, stderr io.Writer) error {
 	speed := fs.Float64("speed", 0, "relative compute speed for the planner (0: measure it)")
 	ttl := fs.Duration("lease-ttl", 10*time.Second, "membership lease TTL")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	httpAddr := fs.String("http", "", "serve /healthz, /readyz and /status on this address (empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,9 +66,29 @@ func run(args []string, stderr io.Writer) error {
 	ep := cluster.Endpoints{Etcd: strings.Split(*etcd, ","), NATS: *natsURL, Cluster: *clusterName}
 	log.Info("worker starting", "id", *id, "speed", *speed, "mem", *mem)
 	err := cluster.RunWorker(ctx, ep, worker.Config{ID: *id, ModelDir: *modelDir,
-		Capacity: registry.Capacity{MemBytes: *mem, Speed: *speed}, Log: log}, cluster.DialOptions{Registry: reg, Log: log})
+		Capacity: registry.Capacity{MemBytes: *mem, Speed: *speed}, Log: log}, cluster.DialOptions{Registry: reg, Log: log},
+		func(w *worker.Worker) error { return serveHealth(ctx, *httpAddr, w, log) })
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// serveHealth serves the worker's health endpoints on addr until ctx ends.
+func serveHealth(ctx context.Context, addr string, w *worker.Worker, log *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--http: %w", err)
+	}
+	srv := &http.Server{Handler: w.HealthHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	go srv.Serve(ln)
+	log.Info("health endpoints", "addr", ln.Addr().String())
+	return nil
 }
