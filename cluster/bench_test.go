@@ -80,7 +80,8 @@ func benchDecode(b *testing.B, cfg *model.Config, src model.Tensors, workers, ba
 }
 
 // testExecutor is an executor of the caller's own on the cluster's NATS, following the
-// coordinator's route: it drives steps without the scheduler.
+// coordinator's route and sharing its subject (each ignores the other's step ids): it drives
+// steps without the scheduler.
 func testExecutor(tb testing.TB, d *Dev) *pipeline.Executor {
 	nc, err := nats.Connect(d.Endpoints.NATS)
 	if err != nil {
@@ -92,7 +93,11 @@ func testExecutor(tb testing.TB, d *Dev) *pipeline.Executor {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { tr.Close() })
-	ex, err := pipeline.NewExecutor(tr, pipeline.Subjects{Cluster: d.Endpoints.Cluster}, quiet)
+	subj, err := transport.NewSubjects(d.Endpoints.Cluster)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ex, err := pipeline.NewExecutor(tr, subj, d.Coordinator.ID(), quiet)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/model"
-	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/shard"
 	"github.com/hymbaserve/hymbaserve/transport"
+	"github.com/hymbaserve/hymbaserve/wire"
 )
 
 const tinyDir = "../testdata/golden/tiny-hymba"
@@ -102,23 +102,7 @@ func TestClusterGolden(t *testing.T) {
 // compareLogits steps every golden case through the cluster with an executor of the test's own
 // and through the local model, comparing the logits bit for bit.
 func compareLogits(t *testing.T, d *Dev, local *engine.Local, cases []goldenCase) {
-	nc, err := nats.Connect(d.Endpoints.NATS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	tr, err := transport.NewNATS(nc, transport.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	ex, err := pipeline.NewExecutor(tr, pipeline.Subjects{Cluster: d.Endpoints.Cluster}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ex.Close()
-	route, _ := d.Coordinator.Route()
-	ex.SetRoute(route)
+	ex := testExecutor(t, d)
 	ctx := context.Background()
 	for i, gc := range cases {
 		id := uint64(1000 + i)
@@ -226,12 +210,24 @@ func TestWorkerSurvivesGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	subj := pipeline.Subjects{Cluster: d.Endpoints.Cluster}
+	subj, err := transport.NewSubjects(d.Endpoints.Cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := wire.AppendStep(nil, &wire.Step{Kind: wire.KindTokens, Epoch: 1, StepID: 9, DType: wire.I32, Rows: 1, Width: 1,
+		I32: []int32{1}, Segments: []wire.Segment{{Seq: 77, Rows: 1, Flags: wire.SegFirst}}})
 	for _, w := range d.Workers {
-		for _, junk := range [][]byte{nil, []byte("garbage"), make([]byte, 5000), {0x48, 0x59, 0x4d, 0x42, 1, 1, 0, 0}} {
-			if err := tr.Publish(context.Background(), subj.Stage(w.Status().ID), junk); err != nil {
+		subject, err := subj.Stage(w.Status().ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, junk := range [][]byte{nil, []byte("garbage"), make([]byte, 5000), stale} {
+			if err := tr.Publish(context.Background(), subject, junk); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := nc.Publish(subject, []byte("not even a chunk envelope")); err != nil {
+			t.Fatal(err)
 		}
 	}
 	res, err := c.Generate(context.Background(), client.IDsRequest([]int{1, 5, 6}, 5), nil)

@@ -146,3 +146,6 @@ func workerStatus(id string, cordoned bool, mem int64, doc *pipeline.PlanDoc, r 
 
 // Route returns the plan in force and its epoch, once the coordinator serves.
 func (c *Coordinator) Route() (pipeline.Route, bool) { return c.exec.Route() }
+
+// ID is the coordinator's id.
+func (c *Coordinator) ID() string { return c.cfg.ID }

@@ -53,6 +53,7 @@ type Coordinator struct {
 	src   model.TensorSource // weights to publish
 	close func()
 	exec  *pipeline.Executor
+	subj  transport.Subjects
 	sched *engine.Scheduler
 
 	mu      sync.Mutex
@@ -73,13 +74,18 @@ func New(cfg Config) (*Coordinator, error) {
 		cfg.Settle = 300 * time.Millisecond
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{}, close: func() {}}
-	if err := c.loadModel(); err != nil {
+	err := c.loadModel()
+	if err != nil {
 		return nil, err
 	}
-	exec, err := pipeline.NewExecutor(cfg.Transport, pipeline.Subjects{Cluster: cfg.Cluster}, c.log)
-	if err != nil {
+	if c.subj, err = transport.NewSubjects(cfg.Cluster); err != nil {
 		c.close()
 		return nil, err
+	}
+	exec, err := pipeline.NewExecutor(cfg.Transport, c.subj, cfg.ID, c.log)
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("coordinator: %w", err)
 	}
 	c.exec = exec
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{

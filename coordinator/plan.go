@@ -88,7 +88,7 @@ func (c *Coordinator) replan(ctx context.Context, bucket string) error {
 	if same {
 		return nil
 	}
-	doc := &pipeline.PlanDoc{Model: c.name, Bucket: bucket, Plan: plan}
+	doc := &pipeline.PlanDoc{Model: c.name, Coordinator: c.cfg.ID, Bucket: bucket, Plan: plan}
 	if epoch, err = c.commit(ctx, epoch, doc); err != nil {
 		return err
 	}
@@ -171,7 +171,11 @@ func (c *Coordinator) workerStatus(ctx context.Context, id string) (pipeline.Wor
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	req, _ := json.Marshal(pipeline.StatusRequest{Op: "status"})
-	b, err := c.cfg.Transport.Request(ctx, pipeline.Subjects{Cluster: c.cfg.Cluster}.Ctl(id), req)
+	subject, err := c.subj.Control(id)
+	if err != nil {
+		return pipeline.WorkerStatus{}, err
+	}
+	b, err := c.cfg.Transport.Request(ctx, subject, req)
 	if err != nil {
 		return pipeline.WorkerStatus{}, err
 	}

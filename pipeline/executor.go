@@ -28,7 +28,7 @@ type Route struct {
 // first step went to; new sequences go to the replica with the fewest.
 type Executor struct {
 	tr          transport.Transport
-	subj        Subjects
+	subj        transport.Subjects
 	log         *slog.Logger
 	StepTimeout time.Duration // a step without an answer by then fails (default 5 minutes)
 
@@ -48,18 +48,20 @@ type reply struct {
 	err  error
 }
 
-// NewExecutor subscribes to the cluster's result and error subjects.
-func NewExecutor(tr transport.Transport, subj Subjects, log *slog.Logger) (*Executor, error) {
+// NewExecutor subscribes to coordinator id's subject, where last stages send logits and every
+// stage its error frames (the plan names the coordinator).
+func NewExecutor(tr transport.Transport, subj transport.Subjects, id string, log *slog.Logger) (*Executor, error) {
 	e := &Executor{tr: tr, subj: subj, log: log, StepTimeout: 5 * time.Minute,
 		seqs: map[uint64]*seqInfo{}, pending: map[uint64]chan reply{}, nextID: uint64(time.Now().UnixNano())}
-	for subject, h := range map[string]transport.Handler{subj.Results(): e.onResult, subj.Errors(): e.onError} {
-		s, err := tr.Subscribe(subject, h)
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-		e.subs = append(e.subs, s)
+	subject, err := subj.Coord(id)
+	if err != nil {
+		return nil, err
 	}
+	s, err := tr.Subscribe(subject, e.onFrame)
+	if err != nil {
+		return nil, err
+	}
+	e.subs = append(e.subs, s)
 	return e, nil
 }
 
@@ -150,7 +152,7 @@ func (e *Executor) send(ctx context.Context, segs []engine.Seg) ([]call, error) 
 	}
 	for _, c := range calls {
 		first := route.Plan.Replicas[c.replica].Stages[0].Worker
-		if err := e.tr.Publish(ctx, e.subj.Stage(first), c.frame); err != nil {
+		if err := e.publish(ctx, first, c.frame); err != nil {
 			e.forget(calls...)
 			return nil, fmt.Errorf("pipeline: send to %s: %w", first, err)
 		}
@@ -292,7 +294,7 @@ func (e *Executor) Release(ids ...uint64) {
 		st := &wire.Step{Kind: wire.KindTokens, Epoch: e.route.Epoch, StepID: e.nextID, Replica: uint32(r), Segments: segs, DType: wire.I32, Width: 1}
 		b, err := wire.AppendStep(nil, st)
 		if err == nil {
-			err = e.tr.Publish(context.Background(), e.subj.Stage(e.route.Plan.Replicas[r].Stages[0].Worker), b)
+			err = e.publish(context.Background(), e.route.Plan.Replicas[r].Stages[0].Worker, b)
 		}
 		if err != nil {
 			e.log.Warn("release not sent", "replica", r, "err", err)
@@ -308,6 +310,24 @@ func (e *Executor) deliver(id uint64, r reply) {
 	if ok {
 		ch <- r
 	}
+}
+
+// publish sends a frame to a worker's stage subject.
+func (e *Executor) publish(ctx context.Context, worker string, frame []byte) error {
+	subject, err := e.subj.Stage(worker)
+	if err != nil {
+		return err
+	}
+	return e.tr.Publish(ctx, subject, frame)
+}
+
+// onFrame takes logits and error frames from the stages.
+func (e *Executor) onFrame(m transport.Msg) {
+	if k, err := wire.FrameKind(m.Data); err == nil && k == wire.KindError {
+		e.onError(m)
+		return
+	}
+	e.onResult(m)
 }
 
 func (e *Executor) onResult(m transport.Msg) {

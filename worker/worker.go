@@ -39,13 +39,14 @@ type Config struct {
 // Worker serves one pipeline stage at a time.
 type Worker struct {
 	cfg  Config
-	subj pipeline.Subjects
+	subj transport.Subjects
 	log  *slog.Logger
 
 	run    sync.Mutex // serialises steps and stage swaps
 	mu     sync.Mutex // guards the fields below (held briefly)
 	stage  *pipeline.Stage
 	plan   *shard.Plan
+	coord  string // the coordinator that wrote the plan: results and errors go to it
 	where  [2]int // replica, stage index in plan
 	status pipeline.WorkerStatus
 	ck     *checkpoint.Checkpoint
@@ -61,11 +62,21 @@ func New(cfg Config) *Worker {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Worker{cfg: cfg, subj: pipeline.Subjects{Cluster: cfg.Cluster}, log: cfg.Log.With("worker", cfg.ID)}
+	return &Worker{cfg: cfg, log: cfg.Log.With("worker", cfg.ID)}
 }
 
 // Run registers the worker, serves its subjects and follows the plan until ctx ends.
 func (w *Worker) Run(ctx context.Context) error {
+	subj, err := transport.NewSubjects(w.cfg.Cluster)
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", w.cfg.ID, err)
+	}
+	w.subj = subj
+	stageSubj, err := subj.Stage(w.cfg.ID)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	ctlSubj, _ := subj.Control(w.cfg.ID)
 	labels := map[string]string{"role": "worker"}
 	for k, v := range w.cfg.Labels {
 		labels[k] = v
@@ -75,7 +86,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("worker %s: register: %w", w.cfg.ID, err)
 	}
 	defer reg.Close()
-	for subject, h := range map[string]transport.Handler{w.subj.Stage(w.cfg.ID): w.onStep, w.subj.Ctl(w.cfg.ID): w.onCtl} {
+	for subject, h := range map[string]transport.Handler{stageSubj: w.onStep, ctlSubj: w.onCtl} {
 		sub, err := w.cfg.Transport.Subscribe(subject, h)
 		if err != nil {
 			return fmt.Errorf("worker %s: subscribe %s: %w", w.cfg.ID, subject, err)
@@ -107,6 +118,9 @@ func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 	}
 	epoch := uint64(rec.Epoch)
 	r, s, ok := doc.Plan.Locate(w.cfg.ID)
+	w.mu.Lock()
+	w.coord = doc.Coordinator
+	w.mu.Unlock()
 	if !ok {
 		w.setStage(nil, doc.Plan, [2]int{}, epoch, "")
 		w.log.Info("not in the plan", "epoch", epoch)
@@ -217,16 +231,21 @@ func (w *Worker) onStep(msg transport.Msg) {
 
 // forward publishes the stage's output to the next stage of the replica, or to the coordinator.
 func (w *Worker) forward(out *wire.Step) {
-	subject := w.subj.Results()
+	w.mu.Lock()
+	subject, err := w.subj.Coord(w.coord)
 	if out.Kind != wire.KindLogits {
-		w.mu.Lock()
 		next, ok := w.plan.Next(w.where[0], w.where[1])
-		w.mu.Unlock()
 		if !ok {
+			w.mu.Unlock()
 			w.refuse(&wire.ErrorFrame{Epoch: out.Epoch, StepID: out.StepID, Code: wire.CodeInternal, Message: "no next stage in the plan"})
 			return
 		}
-		subject = w.subj.Stage(next.Worker)
+		subject, err = w.subj.Stage(next.Worker)
+	}
+	w.mu.Unlock()
+	if err != nil {
+		w.log.Error("no subject to forward a step to", "step", out.StepID, "err", err)
+		return
 	}
 	b, err := wire.AppendStep(nil, out)
 	if err == nil {
@@ -242,9 +261,15 @@ func (w *Worker) refuse(ef *wire.ErrorFrame) {
 	w.errs.Add(1)
 	ef.Worker = w.cfg.ID
 	w.log.Warn("step refused", "step", ef.StepID, "code", ef.Code, "msg", ef.Message)
+	w.mu.Lock()
+	subject, err := w.subj.Coord(w.coord)
+	w.mu.Unlock()
+	if err != nil {
+		return // no plan yet: nobody to tell
+	}
 	b, err := wire.AppendError(nil, ef)
 	if err == nil {
-		err = w.cfg.Transport.Publish(context.Background(), w.subj.Errors(), b)
+		err = w.cfg.Transport.Publish(context.Background(), subject, b)
 	}
 	if err != nil {
 		w.log.Error("error frame not sent", "err", err)

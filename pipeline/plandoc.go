@@ -7,27 +7,13 @@ import (
 	"github.com/hymbaserve/hymbaserve/shard"
 )
 
-// Subjects names the NATS subjects of one cluster:
-//
-//	hymba.<cluster>.stage.<worker>   step frames addressed to a worker's stage
-//	hymba.<cluster>.ctl.<worker>     control requests to a worker (JSON, request/reply)
-//	hymba.<cluster>.results          logits frames from last stages to the leading coordinator
-//	hymba.<cluster>.errors           error frames from stages to the leading coordinator
-type Subjects struct{ Cluster string }
-
-func (s Subjects) Stage(worker string) string {
-	return fmt.Sprintf("hymba.%s.stage.%s", s.Cluster, worker)
-}
-func (s Subjects) Ctl(worker string) string { return fmt.Sprintf("hymba.%s.ctl.%s", s.Cluster, worker) }
-func (s Subjects) Results() string          { return fmt.Sprintf("hymba.%s.results", s.Cluster) }
-func (s Subjects) Errors() string           { return fmt.Sprintf("hymba.%s.errors", s.Cluster) }
-
 // PlanDoc is the plan document the coordinator writes to the registry; its epoch is the
 // registry's revision of the record.
 type PlanDoc struct {
-	Model  string      `json:"model"`            // served model name
-	Bucket string      `json:"bucket,omitempty"` // Object Store bucket holding the weights, for workers without a model directory
-	Plan   *shard.Plan `json:"plan"`
+	Model       string      `json:"model"`            // served model name
+	Coordinator string      `json:"coordinator"`      // the leader that wrote it: logits and error frames go to its subject
+	Bucket      string      `json:"bucket,omitempty"` // Object Store bucket holding the weights, for workers without a model directory
+	Plan        *shard.Plan `json:"plan"`
 }
 
 // ParsePlanDoc decodes a plan document.
