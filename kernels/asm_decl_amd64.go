@@ -79,7 +79,7 @@ type smArgs struct {
 	sum   float32
 }
 
-// siluArgs is the argument block of siluMul.
+// siluArgs is the argument block of the element-wise kernels siluMul and softplusAdd.
 type siluArgs struct {
 	x, m, y unsafe.Pointer // y = silu(x)·m; m may be nil
 	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last n mod 8 elements
@@ -149,6 +149,9 @@ func softmaxExpZ(a *smArgs)
 func siluMulZ(a *siluArgs)
 
 //go:noescape
+func softplusAddZ(a *siluArgs)
+
+//go:noescape
 func mmYbf16x1(a *tileArgs)
 
 //go:noescape
@@ -183,6 +186,9 @@ func softmaxExpY(a *smArgs)
 
 //go:noescape
 func siluMulY(a *siluArgs)
+
+//go:noescape
+func softplusAddY(a *siluArgs)
 
 var mmZbf16 = [...]func(*tileArgs){nil, mmZbf16x1, mmZbf16x2, mmZbf16x3, mmZbf16x4, mmZbf16x5, mmZbf16x6}
 

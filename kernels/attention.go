@@ -33,7 +33,7 @@ func Attend(out, q, k, v []float32, spans []Span, s AttnShape, scores []float32)
 	checkAttnShape(s, 1, len(q), len(out))
 	n := checkSpans(k, v, spans, s)
 	g := s.Heads / s.KVHeads
-	grain := grainFor(s.KVHeads, int64(n*g*(s.HeadDim+s.VDim)), 1<<15)
+	grain := grainFor(s.KVHeads, int64(n*g*(s.HeadDim+s.VDim)), 1<<17)
 	parallelFor(s.KVHeads, grain, func(lo, hi int) {
 		sc, put := scratch(g*n, scores, lo == 0 && hi == s.KVHeads)
 		for j := lo; j < hi; j++ {
@@ -58,7 +58,7 @@ func AttendRows(out, q, k, v []float32, spans [][]Span, s AttnShape) {
 		total += covered[i]
 	}
 	g, units := s.Heads/s.KVHeads, m*s.KVHeads
-	grain := grainFor(units, int64(total/max(m, 1)*g*(s.HeadDim+s.VDim)), 1<<15)
+	grain := grainFor(units, int64(total/max(m, 1)*g*(s.HeadDim+s.VDim)), 1<<17)
 	qw, ow := s.Heads*s.HeadDim, s.Heads*s.VDim
 	parallelFor(units, grain, func(lo, hi int) {
 		var sc []float32

@@ -42,7 +42,7 @@ func checkMatMul(dst, x []float32, n int, w *Matrix) {
 // matmulGo is the portable kernel: each row is widened once and dotted with every token.
 func matmulGo(dst, x []float32, n int, w *Matrix) {
 	cost := int64(n) * int64(w.Cols)
-	parallelFor(w.Rows, grainFor(w.Rows, cost, 1<<16), func(lo, hi int) {
+	parallelFor(w.Rows, grainFor(w.Rows, cost, 1<<18), func(lo, hi int) {
 		row := make([]float32, w.Cols)
 		for r := lo; r < hi; r++ {
 			w.Row(row, r)

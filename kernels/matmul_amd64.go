@@ -30,7 +30,7 @@ func matmulArch(dst, x []float32, n int, w *Matrix) bool {
 	m := newTileMatMul(dst, x, n, w, ts)
 	tiles := (w.Rows + ts.r - 1) / ts.r
 	cost := int64(ts.r) * int64(w.Cols) * int64(n+1) // multiply-adds, plus the weight stream
-	parallelFor(tiles, grainFor(tiles, cost, 1<<16), m.run)
+	parallelFor(tiles, grainFor(tiles, cost, 1<<18), m.run)
 	return true
 }
 

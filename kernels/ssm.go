@@ -14,7 +14,7 @@ import "math"
 // the vector one on amd64 (see SwiGLU). u must not overlap x.
 func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 	checkConv(u, x, state, w, bias, T, D, K)
-	parallelFor(D, grainFor(D, int64(T*K+T*16), 1<<14), func(lo, hi int) {
+	parallelFor(D, grainFor(D, int64(T*K+T*16), 1<<17), func(lo, hi int) {
 		convChannels(u, x, state, w, bias, T, D, K, lo, hi)
 	})
 }
@@ -74,11 +74,12 @@ func checkConv(u, x, state, w, bias []float32, T, D, K int) {
 // Channels are spread over the cores and every step of a channel is computed the same way
 // whatever T, so T calls with T=1 give the same bits as one call of T steps. The pure-Go kernel
 // rounds every product and sums over n in order; the AVX-512/AVX2 kernel (identical bits on
-// both) computes exp with a vector polynomial (≤ 2 ulp), s = fma(e, s, (Δ·B)·u), and sums s·C
-// in 16 fused lanes folded in a fixed tree, like MatMul.
+// both) computes softplus, exp and SiLU with vector polynomials (a few ulp; softplus is
+// log(1+e)·e/((1+e)−1) with Cephes logf), s = fma(e, s, (Δ·B)·u), and sums s·C in 16 fused
+// lanes folded in a fixed tree, like MatMul.
 func SelectiveScan(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N int) {
 	checkScan(y, u, dt, z, B, C, A, dtBias, Dskip, state, T, D, N)
-	parallelFor(D, grainFor(D, int64(T*N*24), 1<<14), func(lo, hi int) {
+	parallelFor(D, grainFor(D, int64(T*N*24), 1<<17), func(lo, hi int) {
 		scanChannels(y, u, dt, z, B, C, A, dtBias, Dskip, state, T, D, N, lo, hi)
 	})
 }

@@ -5,16 +5,15 @@ package kernels
 import "unsafe"
 
 // scanChannels runs the selective scan of channels [lo, hi): Δ = softplus(dt + dtBias) into
-// y, the vector state update (y becomes Σ s·C), then the skip and gate.
+// y with the vector softplus, the vector state update (y becomes Σ s·C), then the skip and
+// the gate with the vector SiLU.
 func scanChannels(y, u, dt, z, B, C, A, dtBias, Dskip, state []float32, T, D, N, lo, hi int) {
 	if isa == isaGo || N == 0 || T == 0 {
 		scanChannelsGo(y, u, dt, z, B, C, A, dtBias, Dskip, state, T, D, N, lo, hi)
 		return
 	}
 	for t := 0; t < T; t++ {
-		for c := lo; c < hi; c++ {
-			y[t*D+c] = Softplus(dt[t*D+c] + dtBias[c])
-		}
+		softplusAdd(y[t*D+lo:t*D+hi], dt[t*D+lo:t*D+hi], dtBias[lo:hi])
 	}
 	a := scanArgs{
 		s: unsafe.Pointer(&state[lo*N]), a: unsafe.Pointer(&A[lo*N]),

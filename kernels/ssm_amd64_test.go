@@ -51,7 +51,7 @@ func scanModel(s *scanData, st []float32, c int) []float32 {
 	D, N := s.D, s.N
 	y := make([]float32, s.T)
 	for t := 0; t < s.T; t++ {
-		d := Softplus(s.dt[t*D+c] + s.dtBias[c])
+		d := softplusModel(s.dt[t*D+c] + s.dtBias[c])
 		uc := s.u[t*D+c]
 		var l [16]float32
 		for n0 := 0; n0 < N; n0 += 16 {
@@ -141,6 +141,67 @@ func TestSiluLaneModel(t *testing.T) {
 			got := make([]float32, len(x))
 			siluMul(got, x, nil)
 			sameBits(t, "silu", got, want)
+		})
+	}
+}
+
+// softplusModel is the documented vector softplus of x, exactly.
+func softplusModel(s float32) float32 {
+	e := expModel(s)
+	u := 1 + e
+	bits := math.Float32bits(u)
+	ex := float32(int32(bits>>23) - 126)
+	m := math.Float32frombits(bits&0x007fffff | 0x3f000000)
+	if m < float32(0.707106781186547524) {
+		m, ex = (m+m)-1, ex-1
+	} else {
+		m, ex = (m+0)-1, ex-0
+	}
+	z := m * m
+	p := float32(7.0376836292e-2)
+	for _, c := range []float32{-1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+		-1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1} {
+		p = fma32(m, p, c)
+	}
+	p = (p * m) * z
+	p = fma32(ex, -2.12194440e-4, p)
+	p = fma32(z, -0.5, p)
+	r := fma32(ex, 0.693359375, m+p)
+	r *= e / (u - 1)
+	if u == 1 {
+		r = e
+	}
+	if s > 20 {
+		r = s
+	}
+	return r
+}
+
+// TestSoftplusLaneModel checks the vector softplus bit for bit against softplusModel and its
+// accuracy against Softplus over a wide range.
+func TestSoftplusLaneModel(t *testing.T) {
+	x, b := randVec(74, 20001), randVec(75, 20001)
+	for i := range x {
+		x[i] *= 110
+	}
+	want := make([]float32, len(x))
+	for i, v := range x {
+		want[i] = softplusModel(v + b[i])
+		ref := Softplus(v + b[i])
+		if d := math.Abs(float64(want[i] - ref)); d > 5e-7*float64(ref)+1e-37 {
+			t.Fatalf("softplus(%v) = %v, want %v", v+b[i], want[i], ref)
+		}
+	}
+	for _, k := range isas() {
+		if k == isaGo {
+			continue
+		}
+		t.Run(k.String(), func(t *testing.T) {
+			defer func(old isaKind) { isa = old }(isa)
+			isa = k
+			got := make([]float32, len(x))
+			softplusAdd(got, x, b)
+			sameBits(t, "softplus", got, want)
 		})
 	}
 }

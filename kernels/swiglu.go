@@ -27,3 +27,11 @@ func siluMulGo(y, x, m []float32) {
 		y[i] = SiLU(v) * m[i]
 	}
 }
+
+// softplusAddGo sets y[i] = Softplus(x[i] + m[i]).
+func softplusAddGo(y, x, m []float32) {
+	x, m = x[:len(y)], m[:len(y)]
+	for i, v := range x {
+		y[i] = Softplus(v + m[i])
+	}
+}

@@ -537,6 +537,160 @@ nomulK1:
 done:
 	VZEROUPPER
 	RET
+
+// func softplusAddZ(a *siluArgs): y = softplus(x + m)
+TEXT ·softplusAddZ(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 32(DI), DX
+	ANDQ $-16, DX
+	MOVQ 40(DI), AX
+	KMOVW AX, K1
+	XORQ SI, SI
+	CMPQ SI, DX
+	JAE tail
+loop:
+	VMOVUPS (R8)(SI*4), Z3
+	VMOVUPS (R9)(SI*4), Z8
+	VADDPS Z8, Z3, Z3
+	VMOVUPS Z3, Z4
+	VMOVUPS expc<>+0(SB), Z6
+	VMINPS Z4, Z6, Z4
+	VCMPPS $5, expc<>+64(SB), Z4, K2
+	VMOVUPS expc<>+64(SB), Z6
+	VMAXPS Z4, Z6, Z4
+	VMULPS expc<>+128(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VFMADD231PS expc<>+192(SB), Z5, Z4
+	VFMADD231PS expc<>+256(SB), Z5, Z4
+	VMOVUPS expc<>+320(SB), Z6
+	VFMADD213PS expc<>+384(SB), Z4, Z6
+	VFMADD213PS expc<>+448(SB), Z4, Z6
+	VFMADD213PS expc<>+512(SB), Z4, Z6
+	VFMADD213PS expc<>+576(SB), Z4, Z6
+	VFMADD213PS expc<>+640(SB), Z4, Z6
+	VCVTPS2DQ Z5, Z5
+	VPADDD expc<>+768(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z4, Z7
+	VFMADD213PS Z4, Z7, Z6
+	VADDPS expc<>+704(SB), Z6, Z6
+	VMULPS Z5, Z6, Z4
+	VMOVAPS.Z Z4, K2, Z4
+	VADDPS expc<>+704(SB), Z4, Z5
+	VPSRLD $23, Z5, Z6
+	VPSUBD expc<>+1024(SB), Z6, Z6
+	VCVTDQ2PS Z6, Z6
+	VPANDD expc<>+896(SB), Z5, Z7
+	VPORD expc<>+960(SB), Z7, Z7
+	VCMPPS $1, expc<>+1088(SB), Z7, K3
+	VMOVAPS.Z Z7, K3, Z9
+	VADDPS Z9, Z7, Z7
+	VSUBPS expc<>+704(SB), Z7, Z7
+	VMOVUPS expc<>+704(SB), Z9
+	VMOVAPS.Z Z9, K3, Z9
+	VSUBPS Z9, Z6, Z6
+	VMULPS Z7, Z7, Z11
+	VMOVUPS expc<>+1152(SB), Z9
+	VFMADD213PS expc<>+1216(SB), Z7, Z9
+	VFMADD213PS expc<>+1280(SB), Z7, Z9
+	VFMADD213PS expc<>+1344(SB), Z7, Z9
+	VFMADD213PS expc<>+1408(SB), Z7, Z9
+	VFMADD213PS expc<>+1472(SB), Z7, Z9
+	VFMADD213PS expc<>+1536(SB), Z7, Z9
+	VFMADD213PS expc<>+1600(SB), Z7, Z9
+	VFMADD213PS expc<>+1664(SB), Z7, Z9
+	VMULPS Z7, Z9, Z9
+	VMULPS Z11, Z9, Z9
+	VFMADD231PS expc<>+1856(SB), Z6, Z9
+	VFMADD231PS expc<>+1728(SB), Z11, Z9
+	VADDPS Z9, Z7, Z9
+	VFMADD231PS expc<>+1792(SB), Z6, Z9
+	VSUBPS expc<>+704(SB), Z5, Z12
+	VDIVPS Z12, Z4, Z12
+	VMULPS Z12, Z9, Z9
+	VCMPPS $0, expc<>+704(SB), Z5, K3
+	VMOVAPS Z4, K3, Z9
+	VCMPPS $14, expc<>+1920(SB), Z3, K3
+	VMOVAPS Z3, K3, Z9
+	VMOVAPS Z9, Z3
+	VMOVUPS Z3, (R10)(SI*4)
+	ADDQ $16, SI
+	CMPQ SI, DX
+	JB loop
+tail:
+	KORTESTW K1, K1
+	JZ done
+	VMOVUPS.Z (R8)(SI*4), K1, Z3
+	VMOVUPS.Z (R9)(SI*4), K1, Z8
+	VADDPS Z8, Z3, Z3
+	VMOVUPS Z3, Z4
+	VMOVUPS expc<>+0(SB), Z6
+	VMINPS Z4, Z6, Z4
+	VCMPPS $5, expc<>+64(SB), Z4, K2
+	VMOVUPS expc<>+64(SB), Z6
+	VMAXPS Z4, Z6, Z4
+	VMULPS expc<>+128(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VFMADD231PS expc<>+192(SB), Z5, Z4
+	VFMADD231PS expc<>+256(SB), Z5, Z4
+	VMOVUPS expc<>+320(SB), Z6
+	VFMADD213PS expc<>+384(SB), Z4, Z6
+	VFMADD213PS expc<>+448(SB), Z4, Z6
+	VFMADD213PS expc<>+512(SB), Z4, Z6
+	VFMADD213PS expc<>+576(SB), Z4, Z6
+	VFMADD213PS expc<>+640(SB), Z4, Z6
+	VCVTPS2DQ Z5, Z5
+	VPADDD expc<>+768(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z4, Z7
+	VFMADD213PS Z4, Z7, Z6
+	VADDPS expc<>+704(SB), Z6, Z6
+	VMULPS Z5, Z6, Z4
+	VMOVAPS.Z Z4, K2, Z4
+	VADDPS expc<>+704(SB), Z4, Z5
+	VPSRLD $23, Z5, Z6
+	VPSUBD expc<>+1024(SB), Z6, Z6
+	VCVTDQ2PS Z6, Z6
+	VPANDD expc<>+896(SB), Z5, Z7
+	VPORD expc<>+960(SB), Z7, Z7
+	VCMPPS $1, expc<>+1088(SB), Z7, K3
+	VMOVAPS.Z Z7, K3, Z9
+	VADDPS Z9, Z7, Z7
+	VSUBPS expc<>+704(SB), Z7, Z7
+	VMOVUPS expc<>+704(SB), Z9
+	VMOVAPS.Z Z9, K3, Z9
+	VSUBPS Z9, Z6, Z6
+	VMULPS Z7, Z7, Z11
+	VMOVUPS expc<>+1152(SB), Z9
+	VFMADD213PS expc<>+1216(SB), Z7, Z9
+	VFMADD213PS expc<>+1280(SB), Z7, Z9
+	VFMADD213PS expc<>+1344(SB), Z7, Z9
+	VFMADD213PS expc<>+1408(SB), Z7, Z9
+	VFMADD213PS expc<>+1472(SB), Z7, Z9
+	VFMADD213PS expc<>+1536(SB), Z7, Z9
+	VFMADD213PS expc<>+1600(SB), Z7, Z9
+	VFMADD213PS expc<>+1664(SB), Z7, Z9
+	VMULPS Z7, Z9, Z9
+	VMULPS Z11, Z9, Z9
+	VFMADD231PS expc<>+1856(SB), Z6, Z9
+	VFMADD231PS expc<>+1728(SB), Z11, Z9
+	VADDPS Z9, Z7, Z9
+	VFMADD231PS expc<>+1792(SB), Z6, Z9
+	VSUBPS expc<>+704(SB), Z5, Z12
+	VDIVPS Z12, Z4, Z12
+	VMULPS Z12, Z9, Z9
+	VCMPPS $0, expc<>+704(SB), Z5, K3
+	VMOVAPS Z4, K3, Z9
+	VCMPPS $14, expc<>+1920(SB), Z3, K3
+	VMOVAPS Z3, K3, Z9
+	VMOVAPS Z9, Z3
+	VMOVUPS Z3, K1, (R10)(SI*4)
+done:
+	VZEROUPPER
+	RET
 DATA expc<>+0(SB)/4, $0x42b00000
 DATA expc<>+4(SB)/4, $0x42b00000
 DATA expc<>+8(SB)/4, $0x42b00000
@@ -761,4 +915,276 @@ DATA expc<>+880(SB)/4, $0x80000000
 DATA expc<>+884(SB)/4, $0x80000000
 DATA expc<>+888(SB)/4, $0x80000000
 DATA expc<>+892(SB)/4, $0x80000000
-GLOBL expc<>(SB), RODATA|NOPTR, $896
+DATA expc<>+896(SB)/4, $0x007fffff
+DATA expc<>+900(SB)/4, $0x007fffff
+DATA expc<>+904(SB)/4, $0x007fffff
+DATA expc<>+908(SB)/4, $0x007fffff
+DATA expc<>+912(SB)/4, $0x007fffff
+DATA expc<>+916(SB)/4, $0x007fffff
+DATA expc<>+920(SB)/4, $0x007fffff
+DATA expc<>+924(SB)/4, $0x007fffff
+DATA expc<>+928(SB)/4, $0x007fffff
+DATA expc<>+932(SB)/4, $0x007fffff
+DATA expc<>+936(SB)/4, $0x007fffff
+DATA expc<>+940(SB)/4, $0x007fffff
+DATA expc<>+944(SB)/4, $0x007fffff
+DATA expc<>+948(SB)/4, $0x007fffff
+DATA expc<>+952(SB)/4, $0x007fffff
+DATA expc<>+956(SB)/4, $0x007fffff
+DATA expc<>+960(SB)/4, $0x3f000000
+DATA expc<>+964(SB)/4, $0x3f000000
+DATA expc<>+968(SB)/4, $0x3f000000
+DATA expc<>+972(SB)/4, $0x3f000000
+DATA expc<>+976(SB)/4, $0x3f000000
+DATA expc<>+980(SB)/4, $0x3f000000
+DATA expc<>+984(SB)/4, $0x3f000000
+DATA expc<>+988(SB)/4, $0x3f000000
+DATA expc<>+992(SB)/4, $0x3f000000
+DATA expc<>+996(SB)/4, $0x3f000000
+DATA expc<>+1000(SB)/4, $0x3f000000
+DATA expc<>+1004(SB)/4, $0x3f000000
+DATA expc<>+1008(SB)/4, $0x3f000000
+DATA expc<>+1012(SB)/4, $0x3f000000
+DATA expc<>+1016(SB)/4, $0x3f000000
+DATA expc<>+1020(SB)/4, $0x3f000000
+DATA expc<>+1024(SB)/4, $0x0000007e
+DATA expc<>+1028(SB)/4, $0x0000007e
+DATA expc<>+1032(SB)/4, $0x0000007e
+DATA expc<>+1036(SB)/4, $0x0000007e
+DATA expc<>+1040(SB)/4, $0x0000007e
+DATA expc<>+1044(SB)/4, $0x0000007e
+DATA expc<>+1048(SB)/4, $0x0000007e
+DATA expc<>+1052(SB)/4, $0x0000007e
+DATA expc<>+1056(SB)/4, $0x0000007e
+DATA expc<>+1060(SB)/4, $0x0000007e
+DATA expc<>+1064(SB)/4, $0x0000007e
+DATA expc<>+1068(SB)/4, $0x0000007e
+DATA expc<>+1072(SB)/4, $0x0000007e
+DATA expc<>+1076(SB)/4, $0x0000007e
+DATA expc<>+1080(SB)/4, $0x0000007e
+DATA expc<>+1084(SB)/4, $0x0000007e
+DATA expc<>+1088(SB)/4, $0x3f3504f3
+DATA expc<>+1092(SB)/4, $0x3f3504f3
+DATA expc<>+1096(SB)/4, $0x3f3504f3
+DATA expc<>+1100(SB)/4, $0x3f3504f3
+DATA expc<>+1104(SB)/4, $0x3f3504f3
+DATA expc<>+1108(SB)/4, $0x3f3504f3
+DATA expc<>+1112(SB)/4, $0x3f3504f3
+DATA expc<>+1116(SB)/4, $0x3f3504f3
+DATA expc<>+1120(SB)/4, $0x3f3504f3
+DATA expc<>+1124(SB)/4, $0x3f3504f3
+DATA expc<>+1128(SB)/4, $0x3f3504f3
+DATA expc<>+1132(SB)/4, $0x3f3504f3
+DATA expc<>+1136(SB)/4, $0x3f3504f3
+DATA expc<>+1140(SB)/4, $0x3f3504f3
+DATA expc<>+1144(SB)/4, $0x3f3504f3
+DATA expc<>+1148(SB)/4, $0x3f3504f3
+DATA expc<>+1152(SB)/4, $0x3d9021bb
+DATA expc<>+1156(SB)/4, $0x3d9021bb
+DATA expc<>+1160(SB)/4, $0x3d9021bb
+DATA expc<>+1164(SB)/4, $0x3d9021bb
+DATA expc<>+1168(SB)/4, $0x3d9021bb
+DATA expc<>+1172(SB)/4, $0x3d9021bb
+DATA expc<>+1176(SB)/4, $0x3d9021bb
+DATA expc<>+1180(SB)/4, $0x3d9021bb
+DATA expc<>+1184(SB)/4, $0x3d9021bb
+DATA expc<>+1188(SB)/4, $0x3d9021bb
+DATA expc<>+1192(SB)/4, $0x3d9021bb
+DATA expc<>+1196(SB)/4, $0x3d9021bb
+DATA expc<>+1200(SB)/4, $0x3d9021bb
+DATA expc<>+1204(SB)/4, $0x3d9021bb
+DATA expc<>+1208(SB)/4, $0x3d9021bb
+DATA expc<>+1212(SB)/4, $0x3d9021bb
+DATA expc<>+1216(SB)/4, $0xbdebd1b8
+DATA expc<>+1220(SB)/4, $0xbdebd1b8
+DATA expc<>+1224(SB)/4, $0xbdebd1b8
+DATA expc<>+1228(SB)/4, $0xbdebd1b8
+DATA expc<>+1232(SB)/4, $0xbdebd1b8
+DATA expc<>+1236(SB)/4, $0xbdebd1b8
+DATA expc<>+1240(SB)/4, $0xbdebd1b8
+DATA expc<>+1244(SB)/4, $0xbdebd1b8
+DATA expc<>+1248(SB)/4, $0xbdebd1b8
+DATA expc<>+1252(SB)/4, $0xbdebd1b8
+DATA expc<>+1256(SB)/4, $0xbdebd1b8
+DATA expc<>+1260(SB)/4, $0xbdebd1b8
+DATA expc<>+1264(SB)/4, $0xbdebd1b8
+DATA expc<>+1268(SB)/4, $0xbdebd1b8
+DATA expc<>+1272(SB)/4, $0xbdebd1b8
+DATA expc<>+1276(SB)/4, $0xbdebd1b8
+DATA expc<>+1280(SB)/4, $0x3def251a
+DATA expc<>+1284(SB)/4, $0x3def251a
+DATA expc<>+1288(SB)/4, $0x3def251a
+DATA expc<>+1292(SB)/4, $0x3def251a
+DATA expc<>+1296(SB)/4, $0x3def251a
+DATA expc<>+1300(SB)/4, $0x3def251a
+DATA expc<>+1304(SB)/4, $0x3def251a
+DATA expc<>+1308(SB)/4, $0x3def251a
+DATA expc<>+1312(SB)/4, $0x3def251a
+DATA expc<>+1316(SB)/4, $0x3def251a
+DATA expc<>+1320(SB)/4, $0x3def251a
+DATA expc<>+1324(SB)/4, $0x3def251a
+DATA expc<>+1328(SB)/4, $0x3def251a
+DATA expc<>+1332(SB)/4, $0x3def251a
+DATA expc<>+1336(SB)/4, $0x3def251a
+DATA expc<>+1340(SB)/4, $0x3def251a
+DATA expc<>+1344(SB)/4, $0xbdfe5d4f
+DATA expc<>+1348(SB)/4, $0xbdfe5d4f
+DATA expc<>+1352(SB)/4, $0xbdfe5d4f
+DATA expc<>+1356(SB)/4, $0xbdfe5d4f
+DATA expc<>+1360(SB)/4, $0xbdfe5d4f
+DATA expc<>+1364(SB)/4, $0xbdfe5d4f
+DATA expc<>+1368(SB)/4, $0xbdfe5d4f
+DATA expc<>+1372(SB)/4, $0xbdfe5d4f
+DATA expc<>+1376(SB)/4, $0xbdfe5d4f
+DATA expc<>+1380(SB)/4, $0xbdfe5d4f
+DATA expc<>+1384(SB)/4, $0xbdfe5d4f
+DATA expc<>+1388(SB)/4, $0xbdfe5d4f
+DATA expc<>+1392(SB)/4, $0xbdfe5d4f
+DATA expc<>+1396(SB)/4, $0xbdfe5d4f
+DATA expc<>+1400(SB)/4, $0xbdfe5d4f
+DATA expc<>+1404(SB)/4, $0xbdfe5d4f
+DATA expc<>+1408(SB)/4, $0x3e11e9bf
+DATA expc<>+1412(SB)/4, $0x3e11e9bf
+DATA expc<>+1416(SB)/4, $0x3e11e9bf
+DATA expc<>+1420(SB)/4, $0x3e11e9bf
+DATA expc<>+1424(SB)/4, $0x3e11e9bf
+DATA expc<>+1428(SB)/4, $0x3e11e9bf
+DATA expc<>+1432(SB)/4, $0x3e11e9bf
+DATA expc<>+1436(SB)/4, $0x3e11e9bf
+DATA expc<>+1440(SB)/4, $0x3e11e9bf
+DATA expc<>+1444(SB)/4, $0x3e11e9bf
+DATA expc<>+1448(SB)/4, $0x3e11e9bf
+DATA expc<>+1452(SB)/4, $0x3e11e9bf
+DATA expc<>+1456(SB)/4, $0x3e11e9bf
+DATA expc<>+1460(SB)/4, $0x3e11e9bf
+DATA expc<>+1464(SB)/4, $0x3e11e9bf
+DATA expc<>+1468(SB)/4, $0x3e11e9bf
+DATA expc<>+1472(SB)/4, $0xbe2aae50
+DATA expc<>+1476(SB)/4, $0xbe2aae50
+DATA expc<>+1480(SB)/4, $0xbe2aae50
+DATA expc<>+1484(SB)/4, $0xbe2aae50
+DATA expc<>+1488(SB)/4, $0xbe2aae50
+DATA expc<>+1492(SB)/4, $0xbe2aae50
+DATA expc<>+1496(SB)/4, $0xbe2aae50
+DATA expc<>+1500(SB)/4, $0xbe2aae50
+DATA expc<>+1504(SB)/4, $0xbe2aae50
+DATA expc<>+1508(SB)/4, $0xbe2aae50
+DATA expc<>+1512(SB)/4, $0xbe2aae50
+DATA expc<>+1516(SB)/4, $0xbe2aae50
+DATA expc<>+1520(SB)/4, $0xbe2aae50
+DATA expc<>+1524(SB)/4, $0xbe2aae50
+DATA expc<>+1528(SB)/4, $0xbe2aae50
+DATA expc<>+1532(SB)/4, $0xbe2aae50
+DATA expc<>+1536(SB)/4, $0x3e4cceac
+DATA expc<>+1540(SB)/4, $0x3e4cceac
+DATA expc<>+1544(SB)/4, $0x3e4cceac
+DATA expc<>+1548(SB)/4, $0x3e4cceac
+DATA expc<>+1552(SB)/4, $0x3e4cceac
+DATA expc<>+1556(SB)/4, $0x3e4cceac
+DATA expc<>+1560(SB)/4, $0x3e4cceac
+DATA expc<>+1564(SB)/4, $0x3e4cceac
+DATA expc<>+1568(SB)/4, $0x3e4cceac
+DATA expc<>+1572(SB)/4, $0x3e4cceac
+DATA expc<>+1576(SB)/4, $0x3e4cceac
+DATA expc<>+1580(SB)/4, $0x3e4cceac
+DATA expc<>+1584(SB)/4, $0x3e4cceac
+DATA expc<>+1588(SB)/4, $0x3e4cceac
+DATA expc<>+1592(SB)/4, $0x3e4cceac
+DATA expc<>+1596(SB)/4, $0x3e4cceac
+DATA expc<>+1600(SB)/4, $0xbe7ffffc
+DATA expc<>+1604(SB)/4, $0xbe7ffffc
+DATA expc<>+1608(SB)/4, $0xbe7ffffc
+DATA expc<>+1612(SB)/4, $0xbe7ffffc
+DATA expc<>+1616(SB)/4, $0xbe7ffffc
+DATA expc<>+1620(SB)/4, $0xbe7ffffc
+DATA expc<>+1624(SB)/4, $0xbe7ffffc
+DATA expc<>+1628(SB)/4, $0xbe7ffffc
+DATA expc<>+1632(SB)/4, $0xbe7ffffc
+DATA expc<>+1636(SB)/4, $0xbe7ffffc
+DATA expc<>+1640(SB)/4, $0xbe7ffffc
+DATA expc<>+1644(SB)/4, $0xbe7ffffc
+DATA expc<>+1648(SB)/4, $0xbe7ffffc
+DATA expc<>+1652(SB)/4, $0xbe7ffffc
+DATA expc<>+1656(SB)/4, $0xbe7ffffc
+DATA expc<>+1660(SB)/4, $0xbe7ffffc
+DATA expc<>+1664(SB)/4, $0x3eaaaaaa
+DATA expc<>+1668(SB)/4, $0x3eaaaaaa
+DATA expc<>+1672(SB)/4, $0x3eaaaaaa
+DATA expc<>+1676(SB)/4, $0x3eaaaaaa
+DATA expc<>+1680(SB)/4, $0x3eaaaaaa
+DATA expc<>+1684(SB)/4, $0x3eaaaaaa
+DATA expc<>+1688(SB)/4, $0x3eaaaaaa
+DATA expc<>+1692(SB)/4, $0x3eaaaaaa
+DATA expc<>+1696(SB)/4, $0x3eaaaaaa
+DATA expc<>+1700(SB)/4, $0x3eaaaaaa
+DATA expc<>+1704(SB)/4, $0x3eaaaaaa
+DATA expc<>+1708(SB)/4, $0x3eaaaaaa
+DATA expc<>+1712(SB)/4, $0x3eaaaaaa
+DATA expc<>+1716(SB)/4, $0x3eaaaaaa
+DATA expc<>+1720(SB)/4, $0x3eaaaaaa
+DATA expc<>+1724(SB)/4, $0x3eaaaaaa
+DATA expc<>+1728(SB)/4, $0xbf000000
+DATA expc<>+1732(SB)/4, $0xbf000000
+DATA expc<>+1736(SB)/4, $0xbf000000
+DATA expc<>+1740(SB)/4, $0xbf000000
+DATA expc<>+1744(SB)/4, $0xbf000000
+DATA expc<>+1748(SB)/4, $0xbf000000
+DATA expc<>+1752(SB)/4, $0xbf000000
+DATA expc<>+1756(SB)/4, $0xbf000000
+DATA expc<>+1760(SB)/4, $0xbf000000
+DATA expc<>+1764(SB)/4, $0xbf000000
+DATA expc<>+1768(SB)/4, $0xbf000000
+DATA expc<>+1772(SB)/4, $0xbf000000
+DATA expc<>+1776(SB)/4, $0xbf000000
+DATA expc<>+1780(SB)/4, $0xbf000000
+DATA expc<>+1784(SB)/4, $0xbf000000
+DATA expc<>+1788(SB)/4, $0xbf000000
+DATA expc<>+1792(SB)/4, $0x3f318000
+DATA expc<>+1796(SB)/4, $0x3f318000
+DATA expc<>+1800(SB)/4, $0x3f318000
+DATA expc<>+1804(SB)/4, $0x3f318000
+DATA expc<>+1808(SB)/4, $0x3f318000
+DATA expc<>+1812(SB)/4, $0x3f318000
+DATA expc<>+1816(SB)/4, $0x3f318000
+DATA expc<>+1820(SB)/4, $0x3f318000
+DATA expc<>+1824(SB)/4, $0x3f318000
+DATA expc<>+1828(SB)/4, $0x3f318000
+DATA expc<>+1832(SB)/4, $0x3f318000
+DATA expc<>+1836(SB)/4, $0x3f318000
+DATA expc<>+1840(SB)/4, $0x3f318000
+DATA expc<>+1844(SB)/4, $0x3f318000
+DATA expc<>+1848(SB)/4, $0x3f318000
+DATA expc<>+1852(SB)/4, $0x3f318000
+DATA expc<>+1856(SB)/4, $0xb95e8083
+DATA expc<>+1860(SB)/4, $0xb95e8083
+DATA expc<>+1864(SB)/4, $0xb95e8083
+DATA expc<>+1868(SB)/4, $0xb95e8083
+DATA expc<>+1872(SB)/4, $0xb95e8083
+DATA expc<>+1876(SB)/4, $0xb95e8083
+DATA expc<>+1880(SB)/4, $0xb95e8083
+DATA expc<>+1884(SB)/4, $0xb95e8083
+DATA expc<>+1888(SB)/4, $0xb95e8083
+DATA expc<>+1892(SB)/4, $0xb95e8083
+DATA expc<>+1896(SB)/4, $0xb95e8083
+DATA expc<>+1900(SB)/4, $0xb95e8083
+DATA expc<>+1904(SB)/4, $0xb95e8083
+DATA expc<>+1908(SB)/4, $0xb95e8083
+DATA expc<>+1912(SB)/4, $0xb95e8083
+DATA expc<>+1916(SB)/4, $0xb95e8083
+DATA expc<>+1920(SB)/4, $0x41a00000
+DATA expc<>+1924(SB)/4, $0x41a00000
+DATA expc<>+1928(SB)/4, $0x41a00000
+DATA expc<>+1932(SB)/4, $0x41a00000
+DATA expc<>+1936(SB)/4, $0x41a00000
+DATA expc<>+1940(SB)/4, $0x41a00000
+DATA expc<>+1944(SB)/4, $0x41a00000
+DATA expc<>+1948(SB)/4, $0x41a00000
+DATA expc<>+1952(SB)/4, $0x41a00000
+DATA expc<>+1956(SB)/4, $0x41a00000
+DATA expc<>+1960(SB)/4, $0x41a00000
+DATA expc<>+1964(SB)/4, $0x41a00000
+DATA expc<>+1968(SB)/4, $0x41a00000
+DATA expc<>+1972(SB)/4, $0x41a00000
+DATA expc<>+1976(SB)/4, $0x41a00000
+DATA expc<>+1980(SB)/4, $0x41a00000
+GLOBL expc<>(SB), RODATA|NOPTR, $1984

@@ -87,7 +87,7 @@ type smArgs struct {
 	sum   float32
 }
 
-// siluArgs is the argument block of siluMul.
+// siluArgs is the argument block of the element-wise kernels siluMul and softplusAdd.
 type siluArgs struct {
 	x, m, y unsafe.Pointer // y = silu(x)·m; m may be nil
 	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last n mod 8 elements
@@ -117,7 +117,7 @@ type sumArgs struct {
 			}
 			tables.WriteString("}\n")
 		}
-		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)", "siluMul%s(a *siluArgs)"} {
+		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)", "siluMul%s(a *siluArgs)", "softplusAdd%s(a *siluArgs)"} {
 			fmt.Fprintf(&b, "\n//go:noescape\nfunc "+fn+"\n", isa.name)
 		}
 	}

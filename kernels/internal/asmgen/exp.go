@@ -25,6 +25,24 @@ var expConsts = []struct {
 	{"one", math.Float32bits(1)},
 	{"bias", 127},
 	{"sign", 0x80000000},
+	// log (Cephes logf) and softplus
+	{"mant", 0x007fffff},
+	{"halfbits", 0x3f000000},
+	{"e126", 126},
+	{"sqrthf", math.Float32bits(0.707106781186547524)},
+	{"l0", math.Float32bits(7.0376836292e-2)},
+	{"l1", math.Float32bits(-1.1514610310e-1)},
+	{"l2", math.Float32bits(1.1676998740e-1)},
+	{"l3", math.Float32bits(-1.2420140846e-1)},
+	{"l4", math.Float32bits(1.4249322787e-1)},
+	{"l5", math.Float32bits(-1.6668057665e-1)},
+	{"l6", math.Float32bits(2.0000714765e-1)},
+	{"l7", math.Float32bits(-2.4999993993e-1)},
+	{"l8", math.Float32bits(3.3333331174e-1)},
+	{"nhalf", math.Float32bits(-0.5)},
+	{"ln2hi", math.Float32bits(0.693359375)},
+	{"nln2lo2", math.Float32bits(-2.12194440e-4)},
+	{"twenty", math.Float32bits(20)},
 }
 
 // expData writes the constants as 64-byte vectors (sixteen copies) in a file-local symbol.

@@ -16,6 +16,7 @@ func vecZFile() string {
 	genScan(f, "Z")
 	genSoftmax(f, "Z")
 	genSilu(f, "Z")
+	genSoftplus(f, "Z")
 	expData(f)
 	return f.b.String()
 }
@@ -29,6 +30,7 @@ func vecYFile() string {
 	genScan(f, "Y")
 	genSoftmax(f, "Y")
 	genSilu(f, "Y")
+	genSoftplus(f, "Y")
 	expData(f)
 	return f.b.String()
 }
