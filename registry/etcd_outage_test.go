@@ -57,12 +57,14 @@ func TestEtcdOutage(t *testing.T) {
 		t.Fatalf("plan watch started at epoch %d; want %d", got.Epoch, p1.Epoch)
 	}
 
+	stopped := time.Now()
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if c := nextChange(t, reg, 30*time.Second); c.State != registry.RegLost {
 		t.Fatalf("change during outage %+v; want lost", c)
 	}
+	t.Logf("registration lost %v after the stop", time.Since(stopped))
 	select {
 	case <-lead.Done():
 	case <-time.After(30 * time.Second):
@@ -77,12 +79,14 @@ func TestEtcdOutage(t *testing.T) {
 	case <-time.After(1500 * time.Millisecond):
 	}
 
+	restarted := time.Now()
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	if c := nextChange(t, reg, 60*time.Second); c.State != registry.RegActive || c.Lease == 0 {
 		t.Fatalf("change after restart %+v; want active", c)
 	}
+	t.Logf("registered again %v after the restart began", time.Since(restarted))
 	ms, _, err := r.Members(ctx)
 	if err != nil || len(ms) != 1 || ms[0].ID != "w1" {
 		t.Fatalf("Members after restart = %+v, %v; want w1", ms, err)
