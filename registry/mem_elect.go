@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -26,10 +27,10 @@ func (m *Mem) Campaign(ctx context.Context, id string) (*Leadership, error) {
 		return nil, fmt.Errorf("registry: campaign %s: %w", id, err)
 	}
 	ld := newLeadership(id, l.id, func(ctx context.Context) error {
-		if err := m.revoke(ctx, l.id); err != ErrClosed {
+		if err := m.revoke(ctx, l.id); !errors.Is(err, ErrClosed) {
 			return err
 		}
-		return nil
+		return nil // a crashed handle's lease runs out on its own
 	})
 	ld.onEnd = func() { m.life.dropLead(ld) }
 	if !m.life.addLead(ld) {
