@@ -63,6 +63,10 @@ func genDots(f *file, isa string) {
 		f.i("VMOVDQU 32(AX), Y13")
 	}
 	f.label("rowloop")
+	f.i("LEAQ (R8)(R10*4), AX") // prefetch the key row four rows ahead (up to 256 bytes)
+	for off := 0; off < 256; off += 64 {
+		f.i("PREFETCHT0 %d(AX)", off)
+	}
 	f.i("MOVQ %d(DI), R14", dQ)
 	f.i("MOVQ R13, R15")
 	f.i("MOVQ R11, DX")
@@ -200,6 +204,12 @@ func pvChunk(f *file, isa, name string, width, regs int) {
 	f.i("MOVQ R15, R13")
 	f.i("MOVQ R9, DX")
 	f.label(name + "_rows")
+	if regs == 8 { // prefetch the chunk of the value row four rows ahead
+		f.i("LEAQ (R8)(R10*4), AX")
+		for off := 0; off < width*4; off += 64 {
+			f.i("PREFETCHT0 %d(AX)", off)
+		}
+	}
 	f.i("VBROADCASTSS (R13), %s8", vr)
 	for j := 0; j < regs; j++ {
 		f.i("VFMADD231PS %d(R8), %s8, %s%d", step*j, vr, vr, j)
