@@ -19,15 +19,45 @@ func CausalConv(u, x, state, w, bias []float32, T, D, K int) {
 	})
 }
 
-// convChannels convolves channels [lo, hi) row by row (contiguous in x and u), reading the
-// window from state before the first row, then keeps the last K inputs in state.
+// convChannels convolves channels [lo, hi) and applies SiLU row by row. Both loop orders
+// below form the same products and sums in the same order.
 func convChannels(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
+	if T <= K {
+		convStep(u, x, state, w, bias, T, D, K, lo, hi)
+	} else {
+		convRows(u, x, state, w, bias, T, D, K, lo, hi)
+	}
 	for t := 0; t < T; t++ {
 		row := u[t*D+lo : t*D+hi]
-		for c := lo; c < hi; c++ {
-			wc := w[c*K : (c+1)*K]
+		siluMul(row, row, nil)
+	}
+}
+
+// convStep steps each channel through its state (decode and short chunks).
+func convStep(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
+	for c := lo; c < hi; c++ {
+		st, wc := state[c*K:(c+1)*K], w[c*K:(c+1)*K]
+		for t := 0; t < T; t++ {
+			for k := 0; k+1 < K; k++ { // K is tiny: a loop beats a copy call
+				st[k] = st[k+1]
+			}
+			st[K-1] = x[t*D+c]
 			var s float32
 			for k, wk := range wc {
+				s += float32(wk * st[k])
+			}
+			u[t*D+c] = s + bias[c]
+		}
+	}
+}
+
+// convRows runs long chunks row by row (contiguous in x and u), reading the window from state
+// before the first row, then keeps the last K inputs in state.
+func convRows(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
+	for t := 0; t < T; t++ {
+		for c := lo; c < hi; c++ {
+			var s float32
+			for k, wk := range w[c*K : (c+1)*K] {
 				in := t - K + 1 + k // input row; negative rows are in state
 				var v float32
 				if in >= 0 {
@@ -37,16 +67,12 @@ func convChannels(u, x, state, w, bias []float32, T, D, K, lo, hi int) {
 				}
 				s += float32(wk * v)
 			}
-			row[c-lo] = s + bias[c]
+			u[t*D+c] = s + bias[c]
 		}
-		siluMul(row, row, nil)
 	}
 	for c := lo; c < hi; c++ {
-		st := state[c*K : (c+1)*K]
-		keep := max(K-T, 0) // old inputs still in the window
-		copy(st, st[K-keep:])
-		for k := keep; k < K; k++ {
-			st[k] = x[(T-K+k)*D+c]
+		for k := 0; k < K; k++ { // T > K: the window is all new rows
+			state[c*K+k] = x[(T-K+k)*D+c]
 		}
 	}
 }

@@ -5,7 +5,7 @@ import "testing"
 // convCase is CausalConv data for T rows of D channels, kernel width K.
 type convCase struct{ T, D, K int }
 
-var convCases = []convCase{{T: 9, D: 3200, K: 4}, {T: 5, D: 37, K: 3}, {T: 1, D: 1, K: 1}}
+var convCases = []convCase{{T: 9, D: 3200, K: 4}, {T: 5, D: 37, K: 3}, {T: 3, D: 33, K: 4}, {T: 1, D: 1, K: 1}}
 
 // TestCausalConvParity compares CausalConv with the float64 reference.
 func TestCausalConvParity(t *testing.T) {
