@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -15,6 +16,17 @@ type Seg struct {
 	Tokens     []int  // this step's tokens: a prompt chunk, or the one token sampled last
 	LastPrompt bool   // Tokens complete the prompt
 }
+
+// ErrRetry marks a failed step after which the sequences' state may be gone but their requests
+// can go on: the scheduler replays them (prompt, then every generated token, exactly as the
+// first time) and carries on. Executors wrap it (errors.Is).
+var ErrRetry = errors.New("step failed, replayable")
+
+// LostError reports sequences whose state is gone (a worker was lost, the plan changed). The
+// step was not run at all; the scheduler replays these sequences and retries the others.
+type LostError struct{ Seqs []uint64 }
+
+func (e *LostError) Error() string { return fmt.Sprintf("state of %d sequences lost", len(e.Seqs)) }
 
 // Executor runs steps for the sequences it holds state for.
 type Executor interface {

@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/hymbaserve/hymbaserve/sample"
 	"github.com/hymbaserve/hymbaserve/tokenizer"
@@ -22,6 +23,9 @@ type job struct {
 	cancel  atomic.Bool
 	res     Result
 	err     error
+
+	replayFrom time.Time // first failure of the current replay streak
+	replays    int       // times the sequence was replayed after losing its state
 }
 
 func (s *Scheduler) newJob(req *Request) *job {
@@ -39,8 +43,9 @@ func (s *Scheduler) newJob(req *Request) *job {
 	return j
 }
 
-// nextSeg returns the job's part of the next step: a prompt chunk within budget, or the last
-// sampled token.
+// nextSeg returns the job's part of the next step: a prompt chunk within budget, or the next
+// token of its context — the last sampled one, or while replaying after a lost state, each
+// generated token again in turn, as decode steps exactly like the first time.
 func (j *job) nextSeg(budget *int) (Seg, bool) {
 	n := len(j.req.Prompt)
 	if j.pos >= n {

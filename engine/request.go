@@ -12,6 +12,7 @@ var (
 	ErrInvalid       = errors.New("invalid request")
 	ErrContextLength = errors.New("context length exceeded")
 	ErrClosed        = errors.New("scheduler closed")
+	ErrUnavailable   = errors.New("no pipeline could run the request")
 )
 
 // Request is one generation: a tokenized prompt, how to sample, when to stop.

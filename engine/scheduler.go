@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hymbaserve/hymbaserve/tokenizer"
 )
@@ -16,6 +18,9 @@ type Options struct {
 	MaxBatch    int   // sequences per step (default 32)
 	ChunkTokens int   // prompt tokens fed per step over all prefilling sequences (default 256)
 	EOS         []int // end-of-sequence ids
+	// RetryFor bounds how long a request keeps being replayed after failed steps before it
+	// fails with ErrUnavailable (default 2 minutes).
+	RetryFor time.Duration
 }
 
 // Scheduler batches the sequences of concurrent requests into steps on an Executor. Every step
@@ -29,6 +34,8 @@ type Scheduler struct {
 	nextID atomic.Uint64
 	closed chan struct{}
 	once   sync.Once
+
+	failures int // consecutive failed steps, for back-off
 }
 
 // NewScheduler returns a scheduler; call Run to start it.
@@ -38,6 +45,9 @@ func NewScheduler(ex Executor, tok *tokenizer.Tokenizer, opt Options) *Scheduler
 	}
 	if opt.ChunkTokens <= 0 {
 		opt.ChunkTokens = 256
+	}
+	if opt.RetryFor <= 0 {
+		opt.RetryFor = 2 * time.Minute
 	}
 	return &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{})}
 }
@@ -127,11 +137,12 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 	}
 	logits, err := s.ex.Step(ctx, segs)
 	if err != nil {
-		s.fail(in, fmt.Errorf("step: %w", err))
-		return without(active, in)
+		return s.recover(active, in, err)
 	}
+	s.failures = 0
 	var done []*job
 	for i, j := range in {
+		j.replayFrom = time.Time{}
 		j.pos += len(segs[i].Tokens)
 		if j.pos < len(j.ctx) {
 			continue // prompt not complete yet
@@ -144,6 +155,47 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 		}
 	}
 	return without(active, done)
+}
+
+// recover handles a failed step: lost or replayable sequences start over (their requests go on
+// with the same tokens), other errors fail the step's requests. Consecutive failures back off.
+func (s *Scheduler) recover(active, in []*job, err error) []*job {
+	var lost *LostError
+	var replay []*job
+	switch {
+	case errors.As(err, &lost):
+		ids := map[uint64]bool{}
+		for _, id := range lost.Seqs {
+			ids[id] = true
+		}
+		for _, j := range in {
+			if ids[j.id] {
+				replay = append(replay, j)
+			}
+		}
+	case errors.Is(err, ErrRetry):
+		replay = in
+	default:
+		s.fail(in, fmt.Errorf("step: %w", err))
+		return without(active, in)
+	}
+	var gone []*job
+	for _, j := range replay {
+		if j.replayFrom.IsZero() {
+			j.replayFrom = time.Now()
+		}
+		if time.Since(j.replayFrom) > s.opt.RetryFor {
+			gone = append(gone, j)
+			continue
+		}
+		s.ex.Release(j.id)
+		j.pos = 0
+		j.replays++
+	}
+	s.fail(gone, fmt.Errorf("%w: still failing after %v: %v", ErrUnavailable, s.opt.RetryFor, err))
+	s.failures++
+	time.Sleep(min(time.Second, time.Duration(1<<min(s.failures, 10))*time.Millisecond))
+	return without(active, gone)
 }
 
 func (s *Scheduler) dropCancelled(active []*job) []*job {
