@@ -3,12 +3,14 @@ package cluster
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,10 +28,7 @@ func TestSeparateProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries; skipped in -short mode")
 	}
-	bin := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/coordinator", "../cmd/worker").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binaries(t)
 	etcd, err := devstack.StartEtcd(filepath.Join(t.TempDir(), "etcd"), devstack.EtcdOptions{FastTicks: true})
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +71,51 @@ func TestSeparateProcesses(t *testing.T) {
 	}
 }
 
-// start runs a binary until the test ends; its stderr goes to the test log on failure.
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// binaries builds the coordinator and worker binaries once per test run.
+func binaries(t *testing.T) string {
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "hymbaserve-bin-"); binErr != nil {
+			return
+		}
+		if out, err := exec.Command("go", "build", "-o", binDir, "../cmd/coordinator", "../cmd/worker").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binDir
+}
+
+// TestMain removes the binaries built for the process tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// start runs a binary until the test ends and returns its standard output; its stderr goes to
+// the test log on failure.
 func start(t *testing.T, ctx context.Context, path string, args ...string) *bufio.Scanner {
+	s, _ := startWithCmd(t, ctx, path, args...)
+	return s
+}
+
+// startCmd is start for a process whose output nobody reads.
+func startCmd(t *testing.T, ctx context.Context, path string, args ...string) *exec.Cmd {
+	_, cmd := startWithCmd(t, ctx, path, args...)
+	return cmd
+}
+
+func startWithCmd(t *testing.T, ctx context.Context, path string, args ...string) (*bufio.Scanner, *exec.Cmd) {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.WaitDelay = 5 * time.Second
 	stdout, err := cmd.StdoutPipe()
@@ -92,7 +134,7 @@ func start(t *testing.T, ctx context.Context, path string, args ...string) *bufi
 			t.Logf("%s stderr:\n%s", filepath.Base(path), stderr.String())
 		}
 	})
-	return bufio.NewScanner(stdout)
+	return bufio.NewScanner(stdout), cmd
 }
 
 func waitLine(t *testing.T, s *bufio.Scanner, re *regexp.Regexp) string {
@@ -110,7 +152,7 @@ func demoGreedy(t *testing.T, prompt []int, n int) []int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := engine.NewScheduler(engine.NewLocal(m), nil, engine.Options{Vocab: m.Cfg.VocabSize, MaxContext: 4096})
+	s := engine.NewScheduler(engine.NewLocal(m), nil, engine.Options{Vocab: m.Cfg.VocabSize, MaxContext: 4096, EOS: []int{m.Cfg.EosTokenID}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Run(ctx)

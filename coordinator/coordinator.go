@@ -15,6 +15,7 @@ import (
 	"github.com/hymbaserve/hymbaserve/checkpoint"
 	"github.com/hymbaserve/hymbaserve/demo"
 	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/gossip"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/registry"
@@ -40,6 +41,7 @@ type Config struct {
 	Plan           shard.Options // planner options (stage/replica pins)
 	MaxBatch       int           // sequences per step (engine default when 0)
 	Settle         time.Duration // wait after a membership change before planning (default 300ms)
+	Gossip         gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
 	Log            *slog.Logger
 }
 
@@ -56,12 +58,14 @@ type Coordinator struct {
 	subj  transport.Subjects
 	sched *engine.Scheduler
 
-	mu      sync.Mutex
-	members map[string]registry.Member
-	doc     *pipeline.PlanDoc
-	epoch   int64
-	ready   bool
-	leader  bool
+	mu       sync.Mutex
+	members  map[string]registry.Member
+	suspects map[string]bool // workers gossip reports gone, excluded until they rejoin or etcd confirms
+	wake     chan struct{}   // wakes the plan loop
+	doc      *pipeline.PlanDoc
+	epoch    int64
+	ready    bool
+	leader   bool
 }
 
 // New loads the model's config and tokenizer (the weights stay on disk unless they are
@@ -73,7 +77,8 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.Settle == 0 {
 		cfg.Settle = 300 * time.Millisecond
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{}, close: func() {}}
+	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{},
+		suspects: map[string]bool{}, wake: make(chan struct{}, 1), close: func() {}}
 	err := c.loadModel()
 	if err != nil {
 		return nil, err
@@ -142,6 +147,18 @@ func (c *Coordinator) loadModel() error {
 func (c *Coordinator) Run(ctx context.Context) error {
 	defer c.close()
 	defer c.exec.Close()
+	g, err := gossip.StartMember(c.cfg.Gossip, c.cfg.ID, c.log)
+	if err != nil {
+		return fmt.Errorf("coordinator %s: %w", c.cfg.ID, err)
+	}
+	defer g.Shutdown()
+	reg, err := c.cfg.Registry.Register(ctx, registry.Member{ID: c.cfg.ID, GossipAddr: g.LocalAddr(), Labels: map[string]string{"role": "coordinator"}})
+	if err != nil {
+		return fmt.Errorf("coordinator %s: register: %w", c.cfg.ID, err)
+	}
+	defer reg.Close()
+	go gossip.KeepJoined(ctx, g, registry.GossipSeeds(c.cfg.Registry), c.log)
+	go c.watchGossip(ctx, g)
 	lead, err := c.cfg.Registry.Campaign(ctx, c.cfg.ID)
 	if err != nil {
 		return fmt.Errorf("coordinator %s: campaign: %w", c.cfg.ID, err)

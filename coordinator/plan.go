@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hymbaserve/hymbaserve/gossip"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/registry"
 	"github.com/hymbaserve/hymbaserve/shard"
@@ -26,6 +27,8 @@ func (c *Coordinator) planLoop(ctx context.Context, bucket string) error {
 				return ctx.Err()
 			}
 			c.applyMembers(ev)
+			timer.Reset(c.cfg.Settle)
+		case <-c.wake:
 			timer.Reset(c.cfg.Settle)
 		case <-timer.C:
 			if err := c.replan(ctx, bucket); err != nil {
@@ -51,6 +54,38 @@ func (c *Coordinator) applyMembers(ev registry.MembersEvent) {
 		c.members[ev.Member.ID] = ev.Member
 	case registry.MemberDelete:
 		delete(c.members, ev.Member.ID)
+		delete(c.suspects, ev.Member.ID) // etcd confirms: gone
+	}
+}
+
+// watchGossip turns memberlist's view into fast suspicion: a worker that leaves the ring (dead,
+// partitioned or shutting down) is left out of the next plan at once, without waiting for its
+// etcd lease to expire; one that rejoins is planned again.
+func (c *Coordinator) watchGossip(ctx context.Context, g *gossip.Gossip) {
+	for {
+		select {
+		case ev, ok := <-g.Events():
+			if !ok {
+				return
+			}
+			c.mu.Lock()
+			switch ev.Kind {
+			case gossip.EventLeave:
+				c.suspects[ev.Name] = true
+			case gossip.EventJoin:
+				delete(c.suspects, ev.Name)
+			}
+			c.mu.Unlock()
+			if ev.Kind != gossip.EventUpdate {
+				c.log.Info("gossip", "event", ev.Kind, "member", ev.Name)
+				select {
+				case c.wake <- struct{}{}:
+				default:
+				}
+			}
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -60,7 +95,7 @@ func (c *Coordinator) workers() []shard.Worker {
 	defer c.mu.Unlock()
 	var ws []shard.Worker
 	for _, m := range c.members {
-		if m.Labels["role"] != "worker" {
+		if m.Labels["role"] != "worker" || c.suspects[m.ID] {
 			continue
 		}
 		ws = append(ws, shard.Worker{ID: m.ID, MemBytes: m.Capacity.MemBytes, Speed: m.Capacity.Speed, Cordoned: m.Cordoned})

@@ -30,12 +30,13 @@ type Executor struct {
 	tr          transport.Transport
 	subj        transport.Subjects
 	log         *slog.Logger
-	StepTimeout time.Duration // a step without an answer by then fails (default 5 minutes)
+	StepTimeout time.Duration // a step without an answer by then fails, replayably (default 2 minutes)
 
 	mu      sync.Mutex
 	route   *Route
 	seqs    map[uint64]*seqInfo
-	perRep  []int // sequences per replica
+	lost    map[uint64]bool // sequences whose state a plan change dropped
+	perRep  []int           // sequences per replica
 	pending map[uint64]chan reply
 	nextID  uint64
 	subs    []transport.Subscription
@@ -51,8 +52,8 @@ type reply struct {
 // NewExecutor subscribes to coordinator id's subject, where last stages send logits and every
 // stage its error frames (the plan names the coordinator).
 func NewExecutor(tr transport.Transport, subj transport.Subjects, id string, log *slog.Logger) (*Executor, error) {
-	e := &Executor{tr: tr, subj: subj, log: log, StepTimeout: 5 * time.Minute,
-		seqs: map[uint64]*seqInfo{}, pending: map[uint64]chan reply{}, nextID: uint64(time.Now().UnixNano())}
+	e := &Executor{tr: tr, subj: subj, log: log, StepTimeout: 2 * time.Minute,
+		seqs: map[uint64]*seqInfo{}, lost: map[uint64]bool{}, pending: map[uint64]chan reply{}, nextID: uint64(time.Now().UnixNano())}
 	subject, err := subj.Coord(id)
 	if err != nil {
 		return nil, err
@@ -78,20 +79,61 @@ func (e *Executor) Close() {
 	}
 }
 
-// SetRoute switches to a new plan at a step boundary. Sequences keep their replica index; when
-// the replica set changes their state is gone and their next step fails.
+// SetRoute switches to a new plan. A sequence whose replica is unchanged in the new plan (the
+// same workers with the same layers, in order) keeps its state and goes on; the others lost it
+// (workers drop state when their replica changes) and their next step reports a LostError, so
+// the scheduler replays them. Steps in flight fail as replayable: their frames carry the old
+// epoch, which the stages now refuse.
 func (e *Executor) SetRoute(r Route) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	remap := map[int]int{}
+	if e.route != nil {
+		remap = SameReplicas(e.route.Plan, r.Plan)
+	}
 	e.route = &r
-	if len(e.perRep) != len(r.Plan.Replicas) {
-		e.perRep = make([]int, len(r.Plan.Replicas))
-		for _, s := range e.seqs {
-			if s.replica < len(e.perRep) {
-				e.perRep[s.replica]++
+	e.perRep = make([]int, len(r.Plan.Replicas))
+	for id, s := range e.seqs {
+		if j, ok := remap[s.replica]; ok {
+			s.replica = j
+			e.perRep[j]++
+			continue
+		}
+		delete(e.seqs, id)
+		e.lost[id] = true
+	}
+	for id, ch := range e.pending {
+		ch <- reply{err: fmt.Errorf("%w: the plan changed to epoch %d", engine.ErrRetry, r.Epoch)}
+		delete(e.pending, id)
+	}
+}
+
+// SameReplicas maps each replica of old to the replica of new with exactly the same stages
+// (workers and layer ranges, in order); replicas without such a twin are absent.
+func SameReplicas(old, new *shard.Plan) map[int]int {
+	m := map[int]int{}
+	used := map[int]bool{}
+	for i, a := range old.Replicas {
+		for j, b := range new.Replicas {
+			if !used[j] && sameStages(a.Stages, b.Stages) {
+				m[i], used[j] = j, true
+				break
 			}
 		}
 	}
+	return m
+}
+
+func sameStages(a, b []shard.Stage) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Worker != b[i].Worker || a[i].First != b[i].First || a[i].Last != b[i].Last {
+			return false
+		}
+	}
+	return true
 }
 
 // Route returns the route in force, if any.
@@ -154,7 +196,7 @@ func (e *Executor) send(ctx context.Context, segs []engine.Seg) ([]call, error) 
 		first := route.Plan.Replicas[c.replica].Stages[0].Worker
 		if err := e.publish(ctx, first, c.frame); err != nil {
 			e.forget(calls...)
-			return nil, fmt.Errorf("pipeline: send to %s: %w", first, err)
+			return nil, fmt.Errorf("%w: pipeline: send to %s: %w", engine.ErrRetry, first, err)
 		}
 	}
 	return calls, nil
@@ -165,7 +207,10 @@ func (e *Executor) prepare(segs []engine.Seg) ([]call, Route, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.route == nil {
-		return nil, Route{}, ErrNoRoute
+		return nil, Route{}, fmt.Errorf("%w: %w", engine.ErrRetry, ErrNoRoute)
+	}
+	if lost := e.lostOf(segs); lost != nil {
+		return nil, Route{}, lost
 	}
 	byRep := map[int]int{} // replica → index in calls
 	var calls []call
@@ -196,6 +241,24 @@ func (e *Executor) prepare(segs []engine.Seg) ([]call, Route, error) {
 	return calls, *e.route, nil
 }
 
+// lostOf reports the step's sequences whose state is gone; a sequence starting over (position
+// 0) is no longer lost. e.mu is held.
+func (e *Executor) lostOf(segs []engine.Seg) *engine.LostError {
+	var lost []uint64
+	for _, g := range segs {
+		switch {
+		case g.Pos == 0:
+			delete(e.lost, g.Seq)
+		case e.lost[g.Seq]:
+			lost = append(lost, g.Seq)
+		}
+	}
+	if lost == nil {
+		return nil
+	}
+	return &engine.LostError{Seqs: lost}
+}
+
 // replicaOf returns (assigning for a new sequence) the replica of g's sequence. e.mu is held.
 func (e *Executor) replicaOf(g engine.Seg) (int, error) {
 	if s, ok := e.seqs[g.Seq]; ok {
@@ -205,7 +268,7 @@ func (e *Executor) replicaOf(g engine.Seg) (int, error) {
 		return s.replica, nil
 	}
 	if g.Pos != 0 {
-		return 0, fmt.Errorf("pipeline: unknown sequence %d at position %d", g.Seq, g.Pos)
+		return 0, &engine.LostError{Seqs: []uint64{g.Seq}}
 	}
 	best := 0
 	for r, n := range e.perRep {
@@ -244,7 +307,7 @@ func (e *Executor) wait(ctx context.Context, id uint64, ch chan reply) (*wire.St
 		return r.step, r.err
 	case <-ctx.Done():
 		e.forget(call{id: id})
-		return nil, fmt.Errorf("pipeline: step %d: %w", id, ctx.Err())
+		return nil, fmt.Errorf("%w: pipeline: step %d: %w", engine.ErrRetry, id, ctx.Err())
 	}
 }
 
@@ -350,5 +413,9 @@ func (e *Executor) onError(m transport.Msg) {
 		return
 	}
 	e.log.Warn("stage refused a step", "step", ef.StepID, "worker", ef.Worker, "code", ef.Code, "msg", ef.Message)
-	e.deliver(ef.StepID, reply{err: ef})
+	var stepErr error = ef
+	if ef.Code.Retryable() || ef.Code == wire.CodeUnknownSequence {
+		stepErr = fmt.Errorf("%w: %w", engine.ErrRetry, ef)
+	}
+	e.deliver(ef.StepID, reply{err: stepErr})
 }

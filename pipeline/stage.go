@@ -187,3 +187,6 @@ func (s *Stage) release(in *wire.Step) {
 		}
 	}
 }
+
+// Reset drops every sequence's state (the model and its meta-token state stay).
+func (s *Stage) Reset() { clear(s.seqs) }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -147,4 +148,22 @@ func cloneMember(m Member) Member {
 		m.Labels = l
 	}
 	return m
+}
+
+// GossipSeeds returns a function listing the gossip addresses of reg's members, the seeds a
+// process joins the memberlist ring through.
+func GossipSeeds(reg Registry) func(context.Context) []string {
+	return func(ctx context.Context) []string {
+		ms, _, err := reg.Members(ctx)
+		if err != nil {
+			return nil
+		}
+		var addrs []string
+		for _, m := range ms {
+			if m.GossipAddr != "" {
+				addrs = append(addrs, m.GossipAddr)
+			}
+		}
+		return addrs
+	}
 }

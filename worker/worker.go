@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hymbaserve/hymbaserve/checkpoint"
+	"github.com/hymbaserve/hymbaserve/gossip"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/registry"
@@ -33,7 +35,10 @@ type Config struct {
 	Registry    registry.Registry // membership and plan
 	Transport   transport.Transport
 	JetStream   jetstream.JetStream // needed when ModelDir is ""
-	Log         *slog.Logger
+	// Gossip configures the memberlist ring the worker joins (Name is set to ID; the seeds are
+	// the gossip addresses of the registered members). BindAddr "" → 127.0.0.1.
+	Gossip gossip.Config
+	Log    *slog.Logger
 }
 
 // Worker serves one pipeline stage at a time.
@@ -81,11 +86,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	for k, v := range w.cfg.Labels {
 		labels[k] = v
 	}
-	reg, err := w.cfg.Registry.Register(ctx, registry.Member{ID: w.cfg.ID, Capacity: w.cfg.Capacity, Labels: labels})
+	g, err := gossip.StartMember(w.cfg.Gossip, w.cfg.ID, w.log)
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", w.cfg.ID, err)
+	}
+	defer g.Shutdown()
+	defer g.Leave(time.Second)
+	reg, err := w.cfg.Registry.Register(ctx, registry.Member{ID: w.cfg.ID, Capacity: w.cfg.Capacity, Labels: labels, GossipAddr: g.LocalAddr()})
 	if err != nil {
 		return fmt.Errorf("worker %s: register: %w", w.cfg.ID, err)
 	}
 	defer reg.Close()
+	go gossip.KeepJoined(ctx, g, registry.GossipSeeds(w.cfg.Registry), w.log)
 	for subject, h := range map[string]transport.Handler{stageSubj: w.onStep, ctlSubj: w.onCtl} {
 		sub, err := w.cfg.Transport.Subscribe(subject, h)
 		if err != nil {
@@ -109,7 +121,9 @@ func (w *Worker) closeCheckpoint() {
 }
 
 // apply adopts a new plan: it loads the worker's layers if they changed, else only moves its
-// stage to the new epoch, keeping the sequences' state.
+// stage to the new epoch. Sequences keep their state only while the worker's replica is exactly
+// the same (the coordinator's executor applies the same rule, pipeline.SameReplicas) and the
+// same coordinator leads; otherwise their state is dropped and the coordinator replays them.
 func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 	doc, err := pipeline.ParsePlanDoc(rec.Data)
 	if err != nil {
@@ -119,6 +133,7 @@ func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 	epoch := uint64(rec.Epoch)
 	r, s, ok := doc.Plan.Locate(w.cfg.ID)
 	w.mu.Lock()
+	cur, oldPlan, oldWhere, oldCoord := w.stage, w.plan, w.where, w.coord
 	w.coord = doc.Coordinator
 	w.mu.Unlock()
 	if !ok {
@@ -127,10 +142,10 @@ func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 		return
 	}
 	st := doc.Plan.Replicas[r].Stages[s]
-	w.mu.Lock()
-	cur := w.stage
-	w.mu.Unlock()
 	if cur != nil && cur.M.First == st.First && cur.M.Last == st.Last {
+		if same, ok := pipeline.SameReplicas(oldPlan, doc.Plan)[oldWhere[0]]; !ok || same != r || oldCoord != doc.Coordinator {
+			w.resetSeqs(cur)
+		}
 		w.setStage(cur, doc.Plan, [2]int{r, s}, epoch, "")
 		return
 	}
@@ -142,6 +157,12 @@ func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 	}
 	w.log.Info("serving", "epoch", epoch, "replica", r, "stage", s, "layers", fmt.Sprintf("[%d,%d)", st.First, st.Last))
 	w.setStage(pipeline.NewStage(m, epoch), doc.Plan, [2]int{r, s}, epoch, "")
+}
+
+func (w *Worker) resetSeqs(st *pipeline.Stage) {
+	w.run.Lock()
+	defer w.run.Unlock()
+	st.Reset()
 }
 
 func (w *Worker) setStage(st *pipeline.Stage, plan *shard.Plan, where [2]int, epoch uint64, loadErr string) {

@@ -29,6 +29,7 @@ type options struct {
 	publish                    bool
 	stages, replicas, maxBatch int
 	logLevel                   string
+	gossip, gossipAdvertise    string
 }
 
 func main() {
@@ -57,6 +58,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
 	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.gossip, "gossip", "127.0.0.1:0", "memberlist gossip bind address HOST:PORT (port 0: any free port)")
+	fs.StringVar(&o.gossipAdvertise, "gossip-advertise", "", "gossip address other members dial, when it differs from --gossip (containers)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -80,8 +83,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDev(ctx, o, plan, log, stdout)
 	}
 	ep := cluster.Endpoints{Etcd: strings.Split(o.etcd, ","), NATS: o.nats, Cluster: o.cluster}
+	gcfg, err := cluster.GossipConfig(o.gossip, o.gossipAdvertise)
+	if err != nil {
+		return err
+	}
 	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
-		Plan: plan, MaxBatch: o.maxBatch, Log: log}, o.grpcAddr, o.httpAddr, cluster.DialOptions{Log: log})
+		Plan: plan, MaxBatch: o.maxBatch, Gossip: gcfg, Log: log}, o.grpcAddr, o.httpAddr, cluster.DialOptions{Log: log})
 	if err != nil {
 		return err
 	}

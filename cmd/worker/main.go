@@ -41,6 +41,8 @@ func run(args []string, stderr io.Writer) error {
 	ttl := fs.Duration("lease-ttl", 10*time.Second, "membership lease TTL")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	httpAddr := fs.String("http", "", "serve /healthz, /readyz and /status on this address (empty: off)")
+	gossipBind := fs.String("gossip", "127.0.0.1:0", "memberlist gossip bind address HOST:PORT (port 0: any free port)")
+	gossipAdv := fs.String("gossip-advertise", "", "gossip address other members dial, when it differs from --gossip (containers)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,7 +67,11 @@ func run(args []string, stderr io.Writer) error {
 	defer stop()
 	ep := cluster.Endpoints{Etcd: strings.Split(*etcd, ","), NATS: *natsURL, Cluster: *clusterName}
 	log.Info("worker starting", "id", *id, "speed", *speed, "mem", *mem)
-	err := cluster.RunWorker(ctx, ep, worker.Config{ID: *id, ModelDir: *modelDir,
+	gcfg, err := cluster.GossipConfig(*gossipBind, *gossipAdv)
+	if err != nil {
+		return err
+	}
+	err = cluster.RunWorker(ctx, ep, worker.Config{ID: *id, ModelDir: *modelDir, Gossip: gcfg,
 		Capacity: registry.Capacity{MemBytes: *mem, Speed: *speed}, Log: log}, cluster.DialOptions{Registry: reg, Log: log},
 		func(w *worker.Worker) error { return serveHealth(ctx, *httpAddr, w, log) })
 	if ctx.Err() != nil {
