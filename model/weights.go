@@ -79,16 +79,24 @@ func (m *Model) HasHead() bool { return m.Last == m.Cfg.NumHiddenLayers }
 // layer returns the weights of absolute layer l (which must be loaded).
 func (m *Model) layer(l int) *Layer { return m.Layers[l-m.First] }
 
-// WeightBytes is the size of the weights this part holds (the embedding counted once).
+// WeightBytes is the size of the weights this part holds in memory, the embedding counted once:
+// what a decode step reads.
 func (m *Model) WeightBytes() int64 {
 	var n int64
+	vec := func(vs ...[]float32) {
+		for _, v := range vs {
+			n += int64(len(v)) * 4
+		}
+	}
 	if m.Embed != nil {
 		n += m.Embed.Bytes()
 	}
+	vec(m.Meta, m.FinalNorm)
 	for _, l := range m.Layers {
 		for _, w := range []*kernels.Matrix{l.InProj, l.XProj, l.DtProj, l.OutProj, l.Gate, l.Up, l.Down} {
 			n += w.Bytes()
 		}
+		vec(l.InputNorm, l.ConvW, l.ConvB, l.DtBias, l.A, l.Dskip, l.DtNorm, l.BNorm, l.CNorm, l.AttnNorm, l.SSMNorm, l.MLPNorm)
 	}
 	return n
 }

@@ -76,6 +76,11 @@ func benchModel(m *model.Model, r *benchResult) error {
 	for i := range ids {
 		ids[i] = 1 + (i*7919)%(m.Cfg.VocabSize-1)
 	}
+	// The meta tokens' state is computed once per model, on the first sequence: warm it, so the
+	// prefill figure is that of every later request.
+	if _, _, err := m.Forward([]model.Segment{{Seq: m.NewSeq(0), Text: 1, LastPrompt: true}}, [][]int{{1}}, nil); err != nil {
+		return err
+	}
 	s := m.NewSeq(1)
 	t := time.Now()
 	if _, _, err := m.Forward([]model.Segment{{Seq: s, Text: len(ids), LastPrompt: true}}, [][]int{ids}, nil); err != nil {
