@@ -98,3 +98,6 @@ func (c *Client) Tokenize(ctx context.Context, text string, addBOS bool) ([]int,
 func (c *Client) Status(ctx context.Context) (*v1.StatusResponse, error) {
 	return c.admin.Status(ctx, &v1.StatusRequest{})
 }
+
+// Admin returns the Admin service client (plan, rebalance, cordon, drain).
+func (c *Client) Admin() v1.AdminClient { return c.admin }

@@ -36,6 +36,8 @@ type Clients struct {
 type DialOptions struct {
 	Registry registry.Options // zero → registry.DefaultOptions()
 	Log      *slog.Logger
+	// OnReconnect is called after the NATS connection was lost and came back.
+	OnReconnect func()
 }
 
 // Dial connects to etcd and NATS. NATS reconnects forever; etcd's client retries by itself.
@@ -63,7 +65,11 @@ func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) 
 		c.Close()
 		return nil, err
 	}
-	if c.nc, err = nats.Connect(ep.NATS, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond)); err != nil {
+	nopts := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}
+	if opt.OnReconnect != nil {
+		nopts = append(nopts, nats.ReconnectHandler(func(*nats.Conn) { opt.OnReconnect() }))
+	}
+	if c.nc, err = nats.Connect(ep.NATS, nopts...); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("nats %s: %w", ep.NATS, err)
 	}

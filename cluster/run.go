@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/hymbaserve/hymbaserve/coordinator"
 	"github.com/hymbaserve/hymbaserve/worker"
@@ -38,12 +39,23 @@ type Coordinator struct {
 // StartCoordinator dials ep, starts the coordinator (it campaigns, plans and serves once it
 // leads) and its API servers on grpcAddr and httpAddr.
 func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config, grpcAddr, httpAddr string, opt DialOptions) (*Coordinator, error) {
+	var co *coordinator.Coordinator
+	var mu sync.Mutex
+	opt.OnReconnect = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if co != nil {
+			co.NATSReconnected()
+		}
+	}
 	cl, err := Dial(ctx, ep, opt)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Cluster, cfg.Registry, cfg.Transport, cfg.JetStream = clusterName(ep), cl.Registry, cl.Transport, cl.JetStream
-	co, err := coordinator.New(cfg)
+	mu.Lock()
+	co, err = coordinator.New(cfg)
+	mu.Unlock()
 	if err != nil {
 		cl.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/frontend"
@@ -21,11 +22,13 @@ func (c *Coordinator) Model() frontend.ModelInfo {
 	return frontend.ModelInfo{Name: c.name, ContextLength: n, VocabSize: c.mcfg.VocabSize, MaxTokens: n}
 }
 
-// Ready reports whether a plan is in force and every stage serves it.
+// Ready reports whether this coordinator serves: it applied a plan that every stage serves and
+// no other coordinator has replaced it (it may have lost leadership meanwhile, to an etcd
+// outage say: it keeps serving on that plan).
 func (c *Coordinator) Ready() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ready && c.leader
+	return c.ready
 }
 
 // Tokenize implements frontend.Backend.
@@ -100,7 +103,7 @@ func mapError(err error) error {
 // Status implements frontend.Backend: the plan in force and each worker's own report.
 func (c *Coordinator) Status(ctx context.Context) (*frontend.Status, error) {
 	c.mu.Lock()
-	st := &frontend.Status{Ready: c.ready && c.leader, Model: c.name, PlanEpoch: uint64(c.epoch)}
+	st := &frontend.Status{Ready: c.ready, Model: c.name, PlanEpoch: uint64(c.epoch)}
 	doc := c.doc
 	c.mu.Unlock()
 	ws := c.workers()
@@ -149,3 +152,29 @@ func (c *Coordinator) Route() (pipeline.Route, bool) { return c.exec.Route() }
 
 // ID is the coordinator's id.
 func (c *Coordinator) ID() string { return c.cfg.ID }
+
+// NATSReconnected is called when this coordinator's NATS connection came back: frames in flight
+// may be lost, so the steps in flight are replayed, and new steps wait until every worker of
+// the route answers again (they reconnect at their own pace).
+func (c *Coordinator) NATSReconnected() {
+	c.exec.Pause()
+	c.exec.Interrupt("NATS reconnected")
+	go func() {
+		defer c.exec.Resume()
+		r, ok := c.exec.Route()
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, id := range r.Plan.Workers() {
+			for ctx.Err() == nil {
+				if _, err := c.workerStatus(ctx, id); err == nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		c.log.Info("NATS reconnected: every worker of the route answers again")
+	}()
+}

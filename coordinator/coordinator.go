@@ -42,7 +42,12 @@ type Config struct {
 	MaxBatch       int           // sequences per step (engine default when 0)
 	Settle         time.Duration // wait after a membership change before planning (default 300ms)
 	Gossip         gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
-	Log            *slog.Logger
+	// A plan for new capacity is applied by itself only when the planner estimates
+	// RebalanceGain more throughput (default 0.1) and the plan in force is RebalanceInterval
+	// old (default 10 s); a negative interval means never (operators run rebalance).
+	RebalanceGain     float64
+	RebalanceInterval time.Duration
+	Log               *slog.Logger
 }
 
 // Coordinator plans the cluster and serves requests.
@@ -59,6 +64,8 @@ type Coordinator struct {
 	sched *engine.Scheduler
 
 	mu       sync.Mutex
+	bucket   string    // Object Store bucket with the weights ("" when not published)
+	changed  time.Time // when the plan in force was applied
 	members  map[string]registry.Member
 	suspects map[string]bool // workers gossip reports gone, excluded until they rejoin or etcd confirms
 	wake     chan struct{}   // wakes the plan loop
@@ -76,6 +83,12 @@ func New(cfg Config) (*Coordinator, error) {
 	}
 	if cfg.Settle == 0 {
 		cfg.Settle = 300 * time.Millisecond
+	}
+	if cfg.RebalanceGain == 0 {
+		cfg.RebalanceGain = 0.1
+	}
+	if cfg.RebalanceInterval == 0 {
+		cfg.RebalanceInterval = 10 * time.Second
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{},
 		suspects: map[string]bool{}, wake: make(chan struct{}, 1), close: func() {}}
@@ -159,33 +172,72 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	defer reg.Close()
 	go gossip.KeepJoined(ctx, g, registry.GossipSeeds(c.cfg.Registry), c.log)
 	go c.watchGossip(ctx, g)
+	go c.watchDeposed(ctx)
+	go c.sched.Run(ctx)
+	for ctx.Err() == nil {
+		if err := c.lead(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lead campaigns for leadership and, once leading, plans until leadership is lost. Losing it
+// (etcd unreachable, say) does not stop serving: the route in force stays until another
+// coordinator's plan appears (watchDeposed). The coordinator then campaigns again.
+func (c *Coordinator) lead(ctx context.Context) error {
 	lead, err := c.cfg.Registry.Campaign(ctx, c.cfg.ID)
 	if err != nil {
-		return fmt.Errorf("coordinator %s: campaign: %w", c.cfg.ID, err)
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.log.Warn("campaign failed; retrying", "err", err)
+		time.Sleep(time.Second)
+		return nil
 	}
 	c.log.Info("leading")
 	c.setLeader(true)
 	defer c.setLeader(false)
-	ctx, cancel := context.WithCancel(ctx)
+	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
 		case <-lead.Done():
-			c.log.Warn("leadership lost")
+			c.log.Warn("leadership lost: serving on the plan in force, campaigning again")
 			cancel()
-		case <-ctx.Done():
+		case <-lctx.Done():
 		}
 	}()
-	bucket, err := c.publish(ctx)
-	if err != nil {
+	if c.bucket == "" {
+		if c.bucket, err = c.publish(lctx); err != nil {
+			return err
+		}
+	}
+	if err := c.planLoop(lctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	go c.sched.Run(ctx)
-	err = c.planLoop(ctx, bucket)
-	if errors.Is(err, context.Canceled) {
-		return nil
+	return nil
+}
+
+// watchDeposed stops serving once another coordinator's plan is in the registry: the workers
+// follow that plan, so this coordinator's route is gone.
+func (c *Coordinator) watchDeposed(ctx context.Context) {
+	for rec := range c.cfg.Registry.WatchPlan(ctx) {
+		doc, err := pipeline.ParsePlanDoc(rec.Data)
+		if err != nil || doc.Coordinator == c.cfg.ID {
+			continue
+		}
+		c.mu.Lock()
+		was := c.ready
+		if rec.Epoch > c.epoch {
+			c.ready, c.doc = false, nil
+		}
+		c.mu.Unlock()
+		if was {
+			c.log.Warn("another coordinator leads: not serving", "leader", doc.Coordinator, "epoch", rec.Epoch)
+			c.exec.Interrupt("another coordinator leads")
+		}
 	}
-	return err
 }
 
 // publish puts the weights into the Object Store for workers without a model directory.
@@ -209,7 +261,4 @@ func (c *Coordinator) setLeader(v bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.leader = v
-	if !v {
-		c.ready = false
-	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // planLoop follows membership and re-plans after each change has settled.
-func (c *Coordinator) planLoop(ctx context.Context, bucket string) error {
+func (c *Coordinator) planLoop(ctx context.Context) error {
 	events := c.cfg.Registry.WatchMembers(ctx, 0)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -31,7 +31,7 @@ func (c *Coordinator) planLoop(ctx context.Context, bucket string) error {
 		case <-c.wake:
 			timer.Reset(c.cfg.Settle)
 		case <-timer.C:
-			if err := c.replan(ctx, bucket); err != nil {
+			if err := c.replan(ctx); err != nil {
 				c.log.Error("planning failed; retrying", "err", err)
 				timer.Reset(time.Second)
 			}
@@ -104,9 +104,14 @@ func (c *Coordinator) workers() []shard.Worker {
 	return ws
 }
 
-// replan computes the plan for the current workers, commits it if it changed, waits until every
-// stage serves it and switches the executor's route.
-func (c *Coordinator) replan(ctx context.Context, bucket string) error {
+// replan decides whether the plan must change after a membership change, and applies it:
+//
+//   - at once when the plan in force is missing or no longer servable (a worker of it is gone,
+//     suspected or cordoned): a dead worker's requests wait for this;
+//   - for new capacity only when the planner's estimate improves by RebalanceGain and the last
+//     change is RebalanceInterval old (hysteresis: no oscillation, no churn on every join);
+//     otherwise `hymbactl rebalance` applies it.
+func (c *Coordinator) replan(ctx context.Context) error {
 	ws := c.workers()
 	if len(ws) == 0 {
 		c.log.Warn("no workers registered: not serving")
@@ -117,14 +122,47 @@ func (c *Coordinator) replan(ctx context.Context, bucket string) error {
 		return err
 	}
 	c.mu.Lock()
-	same := c.doc != nil && reflect.DeepEqual(c.doc.Plan.Replicas, plan.Replicas)
-	epoch := c.epoch
+	cur, since := c.doc, time.Since(c.changed)
 	c.mu.Unlock()
-	if same {
+	switch {
+	case cur == nil || !servable(cur.Plan, ws):
+	case reflect.DeepEqual(cur.Plan.Replicas, plan.Replicas):
+		return nil
+	case plan.Estimate.TokensPerSecond < cur.Plan.Estimate.TokensPerSecond*(1+c.cfg.RebalanceGain):
+		c.log.Info("a different plan is possible but not better enough; hymbactl rebalance applies it")
+		return nil
+	case c.cfg.RebalanceInterval < 0:
+		c.log.Info("a better plan is possible; hymbactl rebalance applies it")
+		return nil
+	case since < c.cfg.RebalanceInterval:
+		c.wakeAfter(c.cfg.RebalanceInterval - since)
 		return nil
 	}
-	doc := &pipeline.PlanDoc{Model: c.name, Coordinator: c.cfg.ID, Bucket: bucket, Plan: plan}
-	if epoch, err = c.commit(ctx, epoch, doc); err != nil {
+	return c.apply(ctx, plan)
+}
+
+// servable reports whether every worker of plan is still a plannable member.
+func servable(plan *shard.Plan, ws []shard.Worker) bool {
+	ok := map[string]bool{}
+	for _, w := range ws {
+		ok[w.ID] = !w.Cordoned
+	}
+	for _, id := range plan.Workers() {
+		if !ok[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// apply commits plan, waits until every stage serves it and switches the executor's route.
+func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) error {
+	c.mu.Lock()
+	epoch := c.epoch
+	c.mu.Unlock()
+	doc := &pipeline.PlanDoc{Model: c.name, Coordinator: c.cfg.ID, Bucket: c.bucket, Plan: plan}
+	epoch, err := c.commit(ctx, epoch, doc)
+	if err != nil {
 		return err
 	}
 	c.log.Info("plan committed", "epoch", epoch, "replicas", len(plan.Replicas), "stages", plan.Depth())
@@ -133,10 +171,19 @@ func (c *Coordinator) replan(ctx context.Context, bucket string) error {
 	}
 	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
 	c.mu.Lock()
-	c.doc, c.epoch, c.ready = doc, epoch, true
+	c.doc, c.epoch, c.ready, c.changed = doc, epoch, true, time.Now()
 	c.mu.Unlock()
 	c.log.Info("serving", "epoch", epoch)
 	return nil
+}
+
+func (c *Coordinator) wakeAfter(d time.Duration) {
+	time.AfterFunc(d, func() {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	})
 }
 
 func (c *Coordinator) planOptions() shard.Options {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
@@ -58,4 +60,67 @@ func stateToProto(s WorkerState) pb.WorkerState {
 		return pb.WorkerState_WORKER_STATE_UNSPECIFIED
 	}
 	return pb.WorkerState(s)
+}
+
+// Operator is implemented by backends that take operations (the coordinator). Backends without
+// it answer the operation RPCs with Unimplemented.
+type Operator interface {
+	GetPlan(context.Context, *pb.GetPlanRequest) (*pb.GetPlanResponse, error)
+	Rebalance(context.Context, *pb.RebalanceRequest) (*pb.RebalanceResponse, error)
+	Cordon(context.Context, *pb.CordonRequest) (*pb.CordonResponse, error)
+	Drain(context.Context, *pb.DrainRequest) (*pb.DrainResponse, error)
+}
+
+func (s *adminServer) operator() (Operator, error) {
+	if op, ok := s.b.(Operator); ok {
+		return op, nil
+	}
+	return nil, status.Error(codes.Unimplemented, "this server takes no operations")
+}
+
+// GetPlan forwards to the backend's Operator.
+func (s *adminServer) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanResponse, error) {
+	op, err := s.operator()
+	if err != nil {
+		return nil, err
+	}
+	out, err := op.GetPlan(ctx, r)
+	return out, s.opErr(ctx, "GetPlan", err)
+}
+
+// Rebalance forwards to the backend's Operator.
+func (s *adminServer) Rebalance(ctx context.Context, r *pb.RebalanceRequest) (*pb.RebalanceResponse, error) {
+	op, err := s.operator()
+	if err != nil {
+		return nil, err
+	}
+	out, err := op.Rebalance(ctx, r)
+	return out, s.opErr(ctx, "Rebalance", err)
+}
+
+// Cordon forwards to the backend's Operator.
+func (s *adminServer) Cordon(ctx context.Context, r *pb.CordonRequest) (*pb.CordonResponse, error) {
+	op, err := s.operator()
+	if err != nil {
+		return nil, err
+	}
+	out, err := op.Cordon(ctx, r)
+	return out, s.opErr(ctx, "Cordon", err)
+}
+
+// Drain forwards to the backend's Operator.
+func (s *adminServer) Drain(ctx context.Context, r *pb.DrainRequest) (*pb.DrainResponse, error) {
+	op, err := s.operator()
+	if err != nil {
+		return nil, err
+	}
+	out, err := op.Drain(ctx, r)
+	return out, s.opErr(ctx, "Drain", err)
+}
+
+func (s *adminServer) opErr(ctx context.Context, method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return logAndConvert(ctx, s.log, method, "", err)
 }

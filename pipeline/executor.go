@@ -36,6 +36,8 @@ type Executor struct {
 	route   *Route
 	seqs    map[uint64]*seqInfo
 	lost    map[uint64]bool // sequences whose state a plan change dropped
+	replays int             // sequences ever dropped by plan changes
+	paused  bool            // steps refused (replayably) until Resume
 	perRep  []int           // sequences per replica
 	pending map[uint64]chan reply
 	nextID  uint64
@@ -101,11 +103,60 @@ func (e *Executor) SetRoute(r Route) {
 		}
 		delete(e.seqs, id)
 		e.lost[id] = true
+		e.replays++
 	}
+	e.failPending(fmt.Sprintf("the plan changed to epoch %d", r.Epoch))
+}
+
+// failPending fails the steps in flight as replayable. e.mu is held.
+func (e *Executor) failPending(reason string) {
 	for id, ch := range e.pending {
-		ch <- reply{err: fmt.Errorf("%w: the plan changed to epoch %d", engine.ErrRetry, r.Epoch)}
+		ch <- reply{err: fmt.Errorf("%w: %s", engine.ErrRetry, reason)}
 		delete(e.pending, id)
 	}
+}
+
+// Interrupt fails the steps in flight as replayable (their frames may be lost: NATS reconnected,
+// the plan was replaced) so that their requests replay instead of waiting for a timeout.
+func (e *Executor) Interrupt(reason string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.failPending(reason)
+}
+
+// Pause makes steps fail (replayably) until Resume: while the network recovers.
+func (e *Executor) Pause() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.paused = true
+}
+
+// Resume ends a Pause.
+func (e *Executor) Resume() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.paused = false
+}
+
+// Replays counts the sequences plan changes have dropped so far (each replayed since).
+func (e *Executor) Replays() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.replays
+}
+
+// SeqsOutside counts the sequences on replicas that keep is missing (see SameReplicas): those a
+// change of plan would drop.
+func (e *Executor) SeqsOutside(keep map[int]int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, s := range e.seqs {
+		if _, ok := keep[s.replica]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
 // SameReplicas maps each replica of old to the replica of new with exactly the same stages
@@ -208,6 +259,9 @@ func (e *Executor) prepare(segs []engine.Seg) ([]call, Route, error) {
 	defer e.mu.Unlock()
 	if e.route == nil {
 		return nil, Route{}, fmt.Errorf("%w: %w", engine.ErrRetry, ErrNoRoute)
+	}
+	if e.paused {
+		return nil, Route{}, fmt.Errorf("%w: paused until every stage is reachable again", engine.ErrRetry)
 	}
 	if lost := e.lostOf(segs); lost != nil {
 		return nil, Route{}, lost

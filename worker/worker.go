@@ -57,6 +57,8 @@ type Worker struct {
 	ck     *checkpoint.Checkpoint
 	mcfg   *model.Config
 
+	leave       context.CancelFunc // ends Run
+	left        atomic.Bool        // Run ended because the coordinator asked
 	steps, errs atomic.Uint64
 	seqs        atomic.Int64
 	stateBytes  atomic.Int64
@@ -72,6 +74,8 @@ func New(cfg Config) *Worker {
 
 // Run registers the worker, serves its subjects and follows the plan until ctx ends.
 func (w *Worker) Run(ctx context.Context) error {
+	ctx, w.leave = context.WithCancel(ctx)
+	defer w.leave()
 	subj, err := transport.NewSubjects(w.cfg.Cluster)
 	if err != nil {
 		return fmt.Errorf("worker %s: %w", w.cfg.ID, err)
@@ -108,6 +112,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.closeCheckpoint()
 	for rec := range w.cfg.Registry.WatchPlan(ctx) {
 		w.apply(ctx, rec)
+	}
+	if w.left.Load() {
+		return nil
 	}
 	return ctx.Err()
 }
@@ -307,14 +314,22 @@ func (w *Worker) Status() pipeline.WorkerStatus {
 	return s
 }
 
-// onCtl answers control requests (JSON): {"op":"status"}.
+// onCtl answers control requests (JSON): {"op":"status"} returns the worker's status;
+// {"op":"leave"} (after a drain) makes Run deregister and return.
 func (w *Worker) onCtl(msg transport.Msg) {
 	var req pipeline.StatusRequest
 	var body []byte
-	if err := json.Unmarshal(msg.Data, &req); err != nil || req.Op != "status" {
-		body, _ = json.Marshal(map[string]string{"error": fmt.Sprintf("unknown control request %q", msg.Data)})
-	} else {
+	err := json.Unmarshal(msg.Data, &req)
+	switch {
+	case err == nil && req.Op == "status":
 		body, _ = json.Marshal(w.Status())
+	case err == nil && req.Op == "leave":
+		body, _ = json.Marshal(map[string]string{"ok": "leaving"})
+		w.log.Info("asked to leave")
+		w.left.Store(true)
+		defer w.leave()
+	default:
+		body, _ = json.Marshal(map[string]string{"error": fmt.Sprintf("unknown control request %q", msg.Data)})
 	}
 	if msg.Reply != "" {
 		if err := w.cfg.Transport.Publish(context.Background(), msg.Reply, body); err != nil {

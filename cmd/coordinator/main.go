@@ -14,9 +14,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hymbaserve/hymbaserve/cluster"
 	"github.com/hymbaserve/hymbaserve/coordinator"
+	"github.com/hymbaserve/hymbaserve/registry"
 	"github.com/hymbaserve/hymbaserve/shard"
 )
 
@@ -30,6 +32,8 @@ type options struct {
 	stages, replicas, maxBatch int
 	logLevel                   string
 	gossip, gossipAdvertise    string
+	electionTTL, leaseTTL      time.Duration
+	rebalanceInterval          time.Duration
 }
 
 func main() {
@@ -58,6 +62,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
 	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&o.electionTTL, "election-ttl", 3*time.Second, "leadership lease TTL: how soon a standby takes over from a dead leader")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", 10*time.Second, "membership lease TTL of this coordinator")
+	fs.DurationVar(&o.rebalanceInterval, "rebalance-interval", 10*time.Second, "least time between automatic plan changes for new capacity (negative: only hymbactl rebalance)")
 	fs.StringVar(&o.gossip, "gossip", "127.0.0.1:0", "memberlist gossip bind address HOST:PORT (port 0: any free port)")
 	fs.StringVar(&o.gossipAdvertise, "gossip-advertise", "", "gossip address other members dial, when it differs from --gossip (containers)")
 	if err := fs.Parse(args); err != nil {
@@ -87,8 +94,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reg := registry.DefaultOptions()
+	reg.TTL, reg.ElectionTTL, reg.Logger = o.leaseTTL, o.electionTTL, log
 	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
-		Plan: plan, MaxBatch: o.maxBatch, Gossip: gcfg, Log: log}, o.grpcAddr, o.httpAddr, cluster.DialOptions{Log: log})
+		Plan: plan, MaxBatch: o.maxBatch, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
+		o.grpcAddr, o.httpAddr, cluster.DialOptions{Registry: reg, Log: log})
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"generate": {"generate text from a model directory, the demo checkpoint, or a cluster (--addr)", runGenerate},
-	"bench":    {"benchmark the engine on a random-weight model of the real 1.5B shape", runBench},
-	"status":   {"show a cluster's workers, their layer ranges and the plan epoch (--addr)", runStatus},
+	"generate":  {"generate text from a model directory, the demo checkpoint, or a cluster (--addr)", runGenerate},
+	"bench":     {"benchmark the engine on a random-weight model of the real 1.5B shape", runBench},
+	"status":    {"show a cluster's workers, their layer ranges and the plan epoch (--addr)", runStatus},
+	"plan":      {"show the plan in force; --propose adds what the planner would choose now", runPlan},
+	"rebalance": {"show (--dry-run) or apply the planner's choice: moves, bytes to load, expected pause", runRebalance},
+	"drain":     {"drain WORKER: move its layers away, then tell it to leave (--stay keeps it)", runDrain},
+	"cordon":    {"cordon WORKER: place no layers on it from the next plan on", runCordon(true)},
+	"uncordon":  {"uncordon WORKER", runCordon(false)},
 }
 
 func main() {

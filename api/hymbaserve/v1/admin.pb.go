@@ -95,6 +95,760 @@ func (WorkerState) EnumDescriptor() ([]byte, []int) {
 	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{0}
 }
 
+// Plan is a layer plan: replicas of pipeline stages.
+type Plan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan's epoch (0 for a proposal not yet committed).
+	Epoch    uint64         `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Replicas []*PlanReplica `protobuf:"bytes,2,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	// Workers the plan leaves without layers.
+	Unused []string `protobuf:"bytes,3,rep,name=unused,proto3" json:"unused,omitempty"`
+	// The planner's throughput estimate, tokens/s.
+	EstimatedTokensPerSecond float64 `protobuf:"fixed64,4,opt,name=estimated_tokens_per_second,json=estimatedTokensPerSecond,proto3" json:"estimated_tokens_per_second,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *Plan) Reset() {
+	*x = Plan{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Plan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Plan) ProtoMessage() {}
+
+func (x *Plan) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Plan.ProtoReflect.Descriptor instead.
+func (*Plan) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Plan) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *Plan) GetReplicas() []*PlanReplica {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+func (x *Plan) GetUnused() []string {
+	if x != nil {
+		return x.Unused
+	}
+	return nil
+}
+
+func (x *Plan) GetEstimatedTokensPerSecond() float64 {
+	if x != nil {
+		return x.EstimatedTokensPerSecond
+	}
+	return 0
+}
+
+type PlanReplica struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stages        []*PlanStage           `protobuf:"bytes,1,rep,name=stages,proto3" json:"stages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanReplica) Reset() {
+	*x = PlanReplica{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanReplica) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanReplica) ProtoMessage() {}
+
+func (x *PlanReplica) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanReplica.ProtoReflect.Descriptor instead.
+func (*PlanReplica) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PlanReplica) GetStages() []*PlanStage {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
+type PlanStage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Worker        string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	LayerBegin    uint32                 `protobuf:"varint,2,opt,name=layer_begin,json=layerBegin,proto3" json:"layer_begin,omitempty"`
+	LayerEnd      uint32                 `protobuf:"varint,3,opt,name=layer_end,json=layerEnd,proto3" json:"layer_end,omitempty"`
+	Embed         bool                   `protobuf:"varint,4,opt,name=embed,proto3" json:"embed,omitempty"`
+	Head          bool                   `protobuf:"varint,5,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanStage) Reset() {
+	*x = PlanStage{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanStage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanStage) ProtoMessage() {}
+
+func (x *PlanStage) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanStage.ProtoReflect.Descriptor instead.
+func (*PlanStage) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PlanStage) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *PlanStage) GetLayerBegin() uint32 {
+	if x != nil {
+		return x.LayerBegin
+	}
+	return 0
+}
+
+func (x *PlanStage) GetLayerEnd() uint32 {
+	if x != nil {
+		return x.LayerEnd
+	}
+	return 0
+}
+
+func (x *PlanStage) GetEmbed() bool {
+	if x != nil {
+		return x.Embed
+	}
+	return false
+}
+
+func (x *PlanStage) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+type GetPlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Propose       bool                   `protobuf:"varint,1,opt,name=propose,proto3" json:"propose,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPlanRequest) Reset() {
+	*x = GetPlanRequest{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPlanRequest) ProtoMessage() {}
+
+func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
+func (*GetPlanRequest) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetPlanRequest) GetPropose() bool {
+	if x != nil {
+		return x.Propose
+	}
+	return false
+}
+
+type GetPlanResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Current *Plan                  `protobuf:"bytes,1,opt,name=current,proto3" json:"current,omitempty"`
+	// Set when propose was asked.
+	Proposed      *Plan `protobuf:"bytes,2,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPlanResponse) Reset() {
+	*x = GetPlanResponse{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPlanResponse) ProtoMessage() {}
+
+func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
+func (*GetPlanResponse) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetPlanResponse) GetCurrent() *Plan {
+	if x != nil {
+		return x.Current
+	}
+	return nil
+}
+
+func (x *GetPlanResponse) GetProposed() *Plan {
+	if x != nil {
+		return x.Proposed
+	}
+	return nil
+}
+
+// LayerRange is layers [begin, end).
+type LayerRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Begin         uint32                 `protobuf:"varint,1,opt,name=begin,proto3" json:"begin,omitempty"`
+	End           uint32                 `protobuf:"varint,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayerRange) Reset() {
+	*x = LayerRange{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerRange) ProtoMessage() {}
+
+func (x *LayerRange) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerRange.ProtoReflect.Descriptor instead.
+func (*LayerRange) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LayerRange) GetBegin() uint32 {
+	if x != nil {
+		return x.Begin
+	}
+	return 0
+}
+
+func (x *LayerRange) GetEnd() uint32 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+// Move is what one worker gains and loses between two plans.
+type Move struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Gain   []*LayerRange          `protobuf:"bytes,2,rep,name=gain,proto3" json:"gain,omitempty"`
+	Lose   []*LayerRange          `protobuf:"bytes,3,rep,name=lose,proto3" json:"lose,omitempty"`
+	// Bytes of weights the worker loads for what it gains.
+	LoadBytes     uint64 `protobuf:"varint,4,opt,name=load_bytes,json=loadBytes,proto3" json:"load_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Move) Reset() {
+	*x = Move{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Move) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Move) ProtoMessage() {}
+
+func (x *Move) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Move.ProtoReflect.Descriptor instead.
+func (*Move) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Move) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *Move) GetGain() []*LayerRange {
+	if x != nil {
+		return x.Gain
+	}
+	return nil
+}
+
+func (x *Move) GetLose() []*LayerRange {
+	if x != nil {
+		return x.Lose
+	}
+	return nil
+}
+
+func (x *Move) GetLoadBytes() uint64 {
+	if x != nil {
+		return x.LoadBytes
+	}
+	return 0
+}
+
+type RebalanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DryRun        bool                   `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebalanceRequest) Reset() {
+	*x = RebalanceRequest{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebalanceRequest) ProtoMessage() {}
+
+func (x *RebalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebalanceRequest.ProtoReflect.Descriptor instead.
+func (*RebalanceRequest) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RebalanceRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type RebalanceResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	From      *Plan                  `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To        *Plan                  `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Moves     []*Move                `protobuf:"bytes,3,rep,name=moves,proto3" json:"moves,omitempty"`
+	LoadBytes uint64                 `protobuf:"varint,4,opt,name=load_bytes,json=loadBytes,proto3" json:"load_bytes,omitempty"`
+	// Sequences whose state the change drops; they are replayed (same tokens).
+	SequencesToReplay uint32 `protobuf:"varint,5,opt,name=sequences_to_replay,json=sequencesToReplay,proto3" json:"sequences_to_replay,omitempty"`
+	// Rough pause of the affected streams: loading plus replay, seconds.
+	ExpectedPauseSeconds float64 `protobuf:"fixed64,6,opt,name=expected_pause_seconds,json=expectedPauseSeconds,proto3" json:"expected_pause_seconds,omitempty"`
+	// True when the plan was committed (not a dry run, and it differs).
+	Applied       bool `protobuf:"varint,7,opt,name=applied,proto3" json:"applied,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebalanceResponse) Reset() {
+	*x = RebalanceResponse{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebalanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebalanceResponse) ProtoMessage() {}
+
+func (x *RebalanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebalanceResponse.ProtoReflect.Descriptor instead.
+func (*RebalanceResponse) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RebalanceResponse) GetFrom() *Plan {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *RebalanceResponse) GetTo() *Plan {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *RebalanceResponse) GetMoves() []*Move {
+	if x != nil {
+		return x.Moves
+	}
+	return nil
+}
+
+func (x *RebalanceResponse) GetLoadBytes() uint64 {
+	if x != nil {
+		return x.LoadBytes
+	}
+	return 0
+}
+
+func (x *RebalanceResponse) GetSequencesToReplay() uint32 {
+	if x != nil {
+		return x.SequencesToReplay
+	}
+	return 0
+}
+
+func (x *RebalanceResponse) GetExpectedPauseSeconds() float64 {
+	if x != nil {
+		return x.ExpectedPauseSeconds
+	}
+	return 0
+}
+
+func (x *RebalanceResponse) GetApplied() bool {
+	if x != nil {
+		return x.Applied
+	}
+	return false
+}
+
+type CordonRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// True cordons, false uncordons.
+	Cordon        bool `protobuf:"varint,2,opt,name=cordon,proto3" json:"cordon,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CordonRequest) Reset() {
+	*x = CordonRequest{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CordonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CordonRequest) ProtoMessage() {}
+
+func (x *CordonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CordonRequest.ProtoReflect.Descriptor instead.
+func (*CordonRequest) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CordonRequest) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *CordonRequest) GetCordon() bool {
+	if x != nil {
+		return x.Cordon
+	}
+	return false
+}
+
+type CordonResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CordonResponse) Reset() {
+	*x = CordonResponse{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CordonResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CordonResponse) ProtoMessage() {}
+
+func (x *CordonResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CordonResponse.ProtoReflect.Descriptor instead.
+func (*CordonResponse) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+type DrainRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// Tell the worker to leave the cluster once nothing is placed on it.
+	Leave         bool `protobuf:"varint,2,opt,name=leave,proto3" json:"leave,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainRequest) Reset() {
+	*x = DrainRequest{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainRequest) ProtoMessage() {}
+
+func (x *DrainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
+func (*DrainRequest) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DrainRequest) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *DrainRequest) GetLeave() bool {
+	if x != nil {
+		return x.Leave
+	}
+	return false
+}
+
+type DrainResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan epoch that no longer uses the worker.
+	PlanEpoch         uint64  `protobuf:"varint,1,opt,name=plan_epoch,json=planEpoch,proto3" json:"plan_epoch,omitempty"`
+	SequencesReplayed uint32  `protobuf:"varint,2,opt,name=sequences_replayed,json=sequencesReplayed,proto3" json:"sequences_replayed,omitempty"`
+	Seconds           float64 `protobuf:"fixed64,3,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *DrainResponse) Reset() {
+	*x = DrainResponse{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainResponse) ProtoMessage() {}
+
+func (x *DrainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
+func (*DrainResponse) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DrainResponse) GetPlanEpoch() uint64 {
+	if x != nil {
+		return x.PlanEpoch
+	}
+	return 0
+}
+
+func (x *DrainResponse) GetSequencesReplayed() uint32 {
+	if x != nil {
+		return x.SequencesReplayed
+	}
+	return 0
+}
+
+func (x *DrainResponse) GetSeconds() float64 {
+	if x != nil {
+		return x.Seconds
+	}
+	return 0
+}
+
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -103,7 +857,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[0]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -115,7 +869,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[0]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -128,7 +882,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 type StatusResponse struct {
@@ -147,7 +901,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[1]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -159,7 +913,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[1]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -172,7 +926,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StatusResponse) GetModelName() string {
@@ -221,7 +975,7 @@ type Worker struct {
 
 func (x *Worker) Reset() {
 	*x = Worker{}
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[2]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -233,7 +987,7 @@ func (x *Worker) String() string {
 func (*Worker) ProtoMessage() {}
 
 func (x *Worker) ProtoReflect() protoreflect.Message {
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[2]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -246,7 +1000,7 @@ func (x *Worker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Worker.ProtoReflect.Descriptor instead.
 func (*Worker) Descriptor() ([]byte, []int) {
-	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Worker) GetId() string {
@@ -312,7 +1066,7 @@ type StageAssignment struct {
 
 func (x *StageAssignment) Reset() {
 	*x = StageAssignment{}
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[3]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +1078,7 @@ func (x *StageAssignment) String() string {
 func (*StageAssignment) ProtoMessage() {}
 
 func (x *StageAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[3]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +1091,7 @@ func (x *StageAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageAssignment.ProtoReflect.Descriptor instead.
 func (*StageAssignment) Descriptor() ([]byte, []int) {
-	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StageAssignment) GetReplica() uint32 {
@@ -381,7 +1135,7 @@ type Memory struct {
 
 func (x *Memory) Reset() {
 	*x = Memory{}
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[4]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -393,7 +1147,7 @@ func (x *Memory) String() string {
 func (*Memory) ProtoMessage() {}
 
 func (x *Memory) ProtoReflect() protoreflect.Message {
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[4]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -406,7 +1160,7 @@ func (x *Memory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Memory.ProtoReflect.Descriptor instead.
 func (*Memory) Descriptor() ([]byte, []int) {
-	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Memory) GetTotalBytes() uint64 {
@@ -449,7 +1203,7 @@ type Load struct {
 
 func (x *Load) Reset() {
 	*x = Load{}
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[5]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -461,7 +1215,7 @@ func (x *Load) String() string {
 func (*Load) ProtoMessage() {}
 
 func (x *Load) ProtoReflect() protoreflect.Message {
-	mi := &file_hymbaserve_v1_admin_proto_msgTypes[5]
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -474,7 +1228,7 @@ func (x *Load) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Load.ProtoReflect.Descriptor instead.
 func (*Load) Descriptor() ([]byte, []int) {
-	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Load) GetActiveSequences() uint32 {
@@ -502,7 +1256,59 @@ var File_hymbaserve_v1_admin_proto protoreflect.FileDescriptor
 
 const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x19hymbaserve/v1/admin.proto\x12\rhymbaserve.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x0f\n" +
+	"\x19hymbaserve/v1/admin.proto\x12\rhymbaserve.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x01\n" +
+	"\x04Plan\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x126\n" +
+	"\breplicas\x18\x02 \x03(\v2\x1a.hymbaserve.v1.PlanReplicaR\breplicas\x12\x16\n" +
+	"\x06unused\x18\x03 \x03(\tR\x06unused\x12=\n" +
+	"\x1bestimated_tokens_per_second\x18\x04 \x01(\x01R\x18estimatedTokensPerSecond\"?\n" +
+	"\vPlanReplica\x120\n" +
+	"\x06stages\x18\x01 \x03(\v2\x18.hymbaserve.v1.PlanStageR\x06stages\"\x8b\x01\n" +
+	"\tPlanStage\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x1f\n" +
+	"\vlayer_begin\x18\x02 \x01(\rR\n" +
+	"layerBegin\x12\x1b\n" +
+	"\tlayer_end\x18\x03 \x01(\rR\blayerEnd\x12\x14\n" +
+	"\x05embed\x18\x04 \x01(\bR\x05embed\x12\x12\n" +
+	"\x04head\x18\x05 \x01(\bR\x04head\"*\n" +
+	"\x0eGetPlanRequest\x12\x18\n" +
+	"\apropose\x18\x01 \x01(\bR\apropose\"q\n" +
+	"\x0fGetPlanResponse\x12-\n" +
+	"\acurrent\x18\x01 \x01(\v2\x13.hymbaserve.v1.PlanR\acurrent\x12/\n" +
+	"\bproposed\x18\x02 \x01(\v2\x13.hymbaserve.v1.PlanR\bproposed\"4\n" +
+	"\n" +
+	"LayerRange\x12\x14\n" +
+	"\x05begin\x18\x01 \x01(\rR\x05begin\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\rR\x03end\"\x9b\x01\n" +
+	"\x04Move\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\tR\x06worker\x12-\n" +
+	"\x04gain\x18\x02 \x03(\v2\x19.hymbaserve.v1.LayerRangeR\x04gain\x12-\n" +
+	"\x04lose\x18\x03 \x03(\v2\x19.hymbaserve.v1.LayerRangeR\x04lose\x12\x1d\n" +
+	"\n" +
+	"load_bytes\x18\x04 \x01(\x04R\tloadBytes\"+\n" +
+	"\x10RebalanceRequest\x12\x17\n" +
+	"\adry_run\x18\x01 \x01(\bR\x06dryRun\"\xab\x02\n" +
+	"\x11RebalanceResponse\x12'\n" +
+	"\x04from\x18\x01 \x01(\v2\x13.hymbaserve.v1.PlanR\x04from\x12#\n" +
+	"\x02to\x18\x02 \x01(\v2\x13.hymbaserve.v1.PlanR\x02to\x12)\n" +
+	"\x05moves\x18\x03 \x03(\v2\x13.hymbaserve.v1.MoveR\x05moves\x12\x1d\n" +
+	"\n" +
+	"load_bytes\x18\x04 \x01(\x04R\tloadBytes\x12.\n" +
+	"\x13sequences_to_replay\x18\x05 \x01(\rR\x11sequencesToReplay\x124\n" +
+	"\x16expected_pause_seconds\x18\x06 \x01(\x01R\x14expectedPauseSeconds\x12\x18\n" +
+	"\aapplied\x18\a \x01(\bR\aapplied\"?\n" +
+	"\rCordonRequest\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x16\n" +
+	"\x06cordon\x18\x02 \x01(\bR\x06cordon\"\x10\n" +
+	"\x0eCordonResponse\"<\n" +
+	"\fDrainRequest\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x14\n" +
+	"\x05leave\x18\x02 \x01(\bR\x05leave\"w\n" +
+	"\rDrainResponse\x12\x1d\n" +
+	"\n" +
+	"plan_epoch\x18\x01 \x01(\x04R\tplanEpoch\x12-\n" +
+	"\x12sequences_replayed\x18\x02 \x01(\rR\x11sequencesReplayed\x12\x18\n" +
+	"\aseconds\x18\x03 \x01(\x01R\aseconds\"\x0f\n" +
 	"\rStatusRequest\"\x95\x01\n" +
 	"\x0eStatusResponse\x12\x1d\n" +
 	"\n" +
@@ -543,9 +1349,13 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\x15WORKER_STATE_DRAINING\x10\x03\x12\x19\n" +
 	"\x15WORKER_STATE_CORDONED\x10\x04\x12\x18\n" +
 	"\x14WORKER_STATE_SUSPECT\x10\x05\x12\x15\n" +
-	"\x11WORKER_STATE_DOWN\x10\x062N\n" +
+	"\x11WORKER_STATE_DOWN\x10\x062\xf3\x02\n" +
 	"\x05Admin\x12E\n" +
-	"\x06Status\x12\x1c.hymbaserve.v1.StatusRequest\x1a\x1d.hymbaserve.v1.StatusResponseBAZ?github.com/hymbaserve/hymbaserve/api/hymbaserve/v1;hymbaservev1b\x06proto3"
+	"\x06Status\x12\x1c.hymbaserve.v1.StatusRequest\x1a\x1d.hymbaserve.v1.StatusResponse\x12H\n" +
+	"\aGetPlan\x12\x1d.hymbaserve.v1.GetPlanRequest\x1a\x1e.hymbaserve.v1.GetPlanResponse\x12N\n" +
+	"\tRebalance\x12\x1f.hymbaserve.v1.RebalanceRequest\x1a .hymbaserve.v1.RebalanceResponse\x12E\n" +
+	"\x06Cordon\x12\x1c.hymbaserve.v1.CordonRequest\x1a\x1d.hymbaserve.v1.CordonResponse\x12B\n" +
+	"\x05Drain\x12\x1b.hymbaserve.v1.DrainRequest\x1a\x1c.hymbaserve.v1.DrainResponseBAZ?github.com/hymbaserve/hymbaserve/api/hymbaserve/v1;hymbaservev1b\x06proto3"
 
 var (
 	file_hymbaserve_v1_admin_proto_rawDescOnce sync.Once
@@ -560,31 +1370,61 @@ func file_hymbaserve_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_hymbaserve_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hymbaserve_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_hymbaserve_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_hymbaserve_v1_admin_proto_goTypes = []any{
 	(WorkerState)(0),              // 0: hymbaserve.v1.WorkerState
-	(*StatusRequest)(nil),         // 1: hymbaserve.v1.StatusRequest
-	(*StatusResponse)(nil),        // 2: hymbaserve.v1.StatusResponse
-	(*Worker)(nil),                // 3: hymbaserve.v1.Worker
-	(*StageAssignment)(nil),       // 4: hymbaserve.v1.StageAssignment
-	(*Memory)(nil),                // 5: hymbaserve.v1.Memory
-	(*Load)(nil),                  // 6: hymbaserve.v1.Load
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*Plan)(nil),                  // 1: hymbaserve.v1.Plan
+	(*PlanReplica)(nil),           // 2: hymbaserve.v1.PlanReplica
+	(*PlanStage)(nil),             // 3: hymbaserve.v1.PlanStage
+	(*GetPlanRequest)(nil),        // 4: hymbaserve.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),       // 5: hymbaserve.v1.GetPlanResponse
+	(*LayerRange)(nil),            // 6: hymbaserve.v1.LayerRange
+	(*Move)(nil),                  // 7: hymbaserve.v1.Move
+	(*RebalanceRequest)(nil),      // 8: hymbaserve.v1.RebalanceRequest
+	(*RebalanceResponse)(nil),     // 9: hymbaserve.v1.RebalanceResponse
+	(*CordonRequest)(nil),         // 10: hymbaserve.v1.CordonRequest
+	(*CordonResponse)(nil),        // 11: hymbaserve.v1.CordonResponse
+	(*DrainRequest)(nil),          // 12: hymbaserve.v1.DrainRequest
+	(*DrainResponse)(nil),         // 13: hymbaserve.v1.DrainResponse
+	(*StatusRequest)(nil),         // 14: hymbaserve.v1.StatusRequest
+	(*StatusResponse)(nil),        // 15: hymbaserve.v1.StatusResponse
+	(*Worker)(nil),                // 16: hymbaserve.v1.Worker
+	(*StageAssignment)(nil),       // 17: hymbaserve.v1.StageAssignment
+	(*Memory)(nil),                // 18: hymbaserve.v1.Memory
+	(*Load)(nil),                  // 19: hymbaserve.v1.Load
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_hymbaserve_v1_admin_proto_depIdxs = []int32{
-	3, // 0: hymbaserve.v1.StatusResponse.workers:type_name -> hymbaserve.v1.Worker
-	0, // 1: hymbaserve.v1.Worker.state:type_name -> hymbaserve.v1.WorkerState
-	4, // 2: hymbaserve.v1.Worker.stages:type_name -> hymbaserve.v1.StageAssignment
-	5, // 3: hymbaserve.v1.Worker.memory:type_name -> hymbaserve.v1.Memory
-	6, // 4: hymbaserve.v1.Worker.load:type_name -> hymbaserve.v1.Load
-	7, // 5: hymbaserve.v1.Worker.last_seen:type_name -> google.protobuf.Timestamp
-	1, // 6: hymbaserve.v1.Admin.Status:input_type -> hymbaserve.v1.StatusRequest
-	2, // 7: hymbaserve.v1.Admin.Status:output_type -> hymbaserve.v1.StatusResponse
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	2,  // 0: hymbaserve.v1.Plan.replicas:type_name -> hymbaserve.v1.PlanReplica
+	3,  // 1: hymbaserve.v1.PlanReplica.stages:type_name -> hymbaserve.v1.PlanStage
+	1,  // 2: hymbaserve.v1.GetPlanResponse.current:type_name -> hymbaserve.v1.Plan
+	1,  // 3: hymbaserve.v1.GetPlanResponse.proposed:type_name -> hymbaserve.v1.Plan
+	6,  // 4: hymbaserve.v1.Move.gain:type_name -> hymbaserve.v1.LayerRange
+	6,  // 5: hymbaserve.v1.Move.lose:type_name -> hymbaserve.v1.LayerRange
+	1,  // 6: hymbaserve.v1.RebalanceResponse.from:type_name -> hymbaserve.v1.Plan
+	1,  // 7: hymbaserve.v1.RebalanceResponse.to:type_name -> hymbaserve.v1.Plan
+	7,  // 8: hymbaserve.v1.RebalanceResponse.moves:type_name -> hymbaserve.v1.Move
+	16, // 9: hymbaserve.v1.StatusResponse.workers:type_name -> hymbaserve.v1.Worker
+	0,  // 10: hymbaserve.v1.Worker.state:type_name -> hymbaserve.v1.WorkerState
+	17, // 11: hymbaserve.v1.Worker.stages:type_name -> hymbaserve.v1.StageAssignment
+	18, // 12: hymbaserve.v1.Worker.memory:type_name -> hymbaserve.v1.Memory
+	19, // 13: hymbaserve.v1.Worker.load:type_name -> hymbaserve.v1.Load
+	20, // 14: hymbaserve.v1.Worker.last_seen:type_name -> google.protobuf.Timestamp
+	14, // 15: hymbaserve.v1.Admin.Status:input_type -> hymbaserve.v1.StatusRequest
+	4,  // 16: hymbaserve.v1.Admin.GetPlan:input_type -> hymbaserve.v1.GetPlanRequest
+	8,  // 17: hymbaserve.v1.Admin.Rebalance:input_type -> hymbaserve.v1.RebalanceRequest
+	10, // 18: hymbaserve.v1.Admin.Cordon:input_type -> hymbaserve.v1.CordonRequest
+	12, // 19: hymbaserve.v1.Admin.Drain:input_type -> hymbaserve.v1.DrainRequest
+	15, // 20: hymbaserve.v1.Admin.Status:output_type -> hymbaserve.v1.StatusResponse
+	5,  // 21: hymbaserve.v1.Admin.GetPlan:output_type -> hymbaserve.v1.GetPlanResponse
+	9,  // 22: hymbaserve.v1.Admin.Rebalance:output_type -> hymbaserve.v1.RebalanceResponse
+	11, // 23: hymbaserve.v1.Admin.Cordon:output_type -> hymbaserve.v1.CordonResponse
+	13, // 24: hymbaserve.v1.Admin.Drain:output_type -> hymbaserve.v1.DrainResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_hymbaserve_v1_admin_proto_init() }
@@ -598,7 +1438,7 @@ func file_hymbaserve_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hymbaserve_v1_admin_proto_rawDesc), len(file_hymbaserve_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,29 +24,35 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Admin_Status_FullMethodName = "/hymbaserve.v1.Admin/Status"
+	Admin_Status_FullMethodName    = "/hymbaserve.v1.Admin/Status"
+	Admin_GetPlan_FullMethodName   = "/hymbaserve.v1.Admin/GetPlan"
+	Admin_Rebalance_FullMethodName = "/hymbaserve.v1.Admin/Rebalance"
+	Admin_Cordon_FullMethodName    = "/hymbaserve.v1.Admin/Cordon"
+	Admin_Drain_FullMethodName     = "/hymbaserve.v1.Admin/Drain"
 )
 
 // AdminClient is the client API for Admin service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Admin reports and (later) changes the cluster's layer plan.
-//
-// Planned methods, each with its own Request/Response pair so that they can
-// be added without touching existing messages:
-//
-//	GetPlan   (GetPlanRequest)   returns (Plan)              the current plan
-//	Rebalance (RebalanceRequest) returns (RebalanceResponse) dry_run shows moves
-//	Drain     (DrainRequest)     returns (DrainResponse)     move work off a worker
-//	Cordon    (CordonRequest)    returns (CordonResponse)    stop placing work on a worker
-//	Move      (MoveRequest)      returns (MoveResponse)      move a layer range
-//
-// They will reuse Worker, StageAssignment and the plan epoch below, and take an
-// expected plan_epoch so that concurrent operators fail instead of racing.
+// Admin reports and changes the cluster's layer plan. Each method has its own
+// Request/Response pair so that methods can be added without touching
+// existing messages. Planned: Move (a layer range to a named worker).
 type AdminClient interface {
 	// Status reports the plan epoch, the workers and their assignments.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// GetPlan returns the plan in force and, with propose, what the planner
+	// would choose for the current members.
+	GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error)
+	// Rebalance shows (dry_run) or applies the planner's choice for the
+	// current members: the moves, the bytes workers load, the expected pause.
+	Rebalance(ctx context.Context, in *RebalanceRequest, opts ...grpc.CallOption) (*RebalanceResponse, error)
+	// Cordon marks a worker so that no plan places layers on it (or clears
+	// the mark). It does not move anything by itself; Drain does.
+	Cordon(ctx context.Context, in *CordonRequest, opts ...grpc.CallOption) (*CordonResponse, error)
+	// Drain cordons a worker, moves its layers away, and returns once the
+	// plan in force no longer uses it; with leave, the worker then leaves.
+	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error)
 }
 
 type adminClient struct {
@@ -67,26 +73,68 @@ func (c *adminClient) Status(ctx context.Context, in *StatusRequest, opts ...grp
 	return out, nil
 }
 
+func (c *adminClient) GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPlanResponse)
+	err := c.cc.Invoke(ctx, Admin_GetPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Rebalance(ctx context.Context, in *RebalanceRequest, opts ...grpc.CallOption) (*RebalanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RebalanceResponse)
+	err := c.cc.Invoke(ctx, Admin_Rebalance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Cordon(ctx context.Context, in *CordonRequest, opts ...grpc.CallOption) (*CordonResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CordonResponse)
+	err := c.cc.Invoke(ctx, Admin_Cordon_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DrainResponse)
+	err := c.cc.Invoke(ctx, Admin_Drain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
 //
-// Admin reports and (later) changes the cluster's layer plan.
-//
-// Planned methods, each with its own Request/Response pair so that they can
-// be added without touching existing messages:
-//
-//	GetPlan   (GetPlanRequest)   returns (Plan)              the current plan
-//	Rebalance (RebalanceRequest) returns (RebalanceResponse) dry_run shows moves
-//	Drain     (DrainRequest)     returns (DrainResponse)     move work off a worker
-//	Cordon    (CordonRequest)    returns (CordonResponse)    stop placing work on a worker
-//	Move      (MoveRequest)      returns (MoveResponse)      move a layer range
-//
-// They will reuse Worker, StageAssignment and the plan epoch below, and take an
-// expected plan_epoch so that concurrent operators fail instead of racing.
+// Admin reports and changes the cluster's layer plan. Each method has its own
+// Request/Response pair so that methods can be added without touching
+// existing messages. Planned: Move (a layer range to a named worker).
 type AdminServer interface {
 	// Status reports the plan epoch, the workers and their assignments.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// GetPlan returns the plan in force and, with propose, what the planner
+	// would choose for the current members.
+	GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error)
+	// Rebalance shows (dry_run) or applies the planner's choice for the
+	// current members: the moves, the bytes workers load, the expected pause.
+	Rebalance(context.Context, *RebalanceRequest) (*RebalanceResponse, error)
+	// Cordon marks a worker so that no plan places layers on it (or clears
+	// the mark). It does not move anything by itself; Drain does.
+	Cordon(context.Context, *CordonRequest) (*CordonResponse, error)
+	// Drain cordons a worker, moves its layers away, and returns once the
+	// plan in force no longer uses it; with leave, the worker then leaves.
+	Drain(context.Context, *DrainRequest) (*DrainResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -99,6 +147,18 @@ type UnimplementedAdminServer struct{}
 
 func (UnimplementedAdminServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedAdminServer) GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPlan not implemented")
+}
+func (UnimplementedAdminServer) Rebalance(context.Context, *RebalanceRequest) (*RebalanceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Rebalance not implemented")
+}
+func (UnimplementedAdminServer) Cordon(context.Context, *CordonRequest) (*CordonResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Cordon not implemented")
+}
+func (UnimplementedAdminServer) Drain(context.Context, *DrainRequest) (*DrainResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Drain not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -139,6 +199,78 @@ func _Admin_Status_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_GetPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).GetPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_GetPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).GetPlan(ctx, req.(*GetPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Rebalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RebalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Rebalance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Rebalance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Rebalance(ctx, req.(*RebalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Cordon_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CordonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Cordon(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Cordon_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Cordon(ctx, req.(*CordonRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Drain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DrainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Drain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Drain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Drain(ctx, req.(*DrainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -149,6 +281,22 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _Admin_Status_Handler,
+		},
+		{
+			MethodName: "GetPlan",
+			Handler:    _Admin_GetPlan_Handler,
+		},
+		{
+			MethodName: "Rebalance",
+			Handler:    _Admin_Rebalance_Handler,
+		},
+		{
+			MethodName: "Cordon",
+			Handler:    _Admin_Cordon_Handler,
+		},
+		{
+			MethodName: "Drain",
+			Handler:    _Admin_Drain_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
