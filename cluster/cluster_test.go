@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
 	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/model"
@@ -243,4 +244,59 @@ func TestWorkerSurvivesGarbage(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+}
+
+// TestLiveMigrationOfLayers drains a pipeline stage while requests decode: its layers' state
+// (KV rows, conv and SSM state) moves to the workers of the new plan, every request gives the
+// tokens it gives alone, and no sequence is replayed.
+func TestLiveMigrationOfLayers(t *testing.T) {
+	d, c := startDev(t, DevOptions{Workers: 3, ModelDir: tinyDir, Plan: shard.Options{Stages: 2, Replicas: 1}})
+	r, _ := d.Coordinator.Route()
+	victim := r.Plan.Replicas[0].Stages[0].Worker
+	m := localModel(t)
+	lens := []int{3, 9, 17, 25, 33, 40}
+	var wg sync.WaitGroup
+	got := make([][]int, len(lens))
+	errs := make([]error, len(lens))
+	started := make(chan struct{}, len(lens))
+	for i, n := range lens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.Generate(context.Background(), client.IDsRequest(prompt(n, i), 60), func(*v1.GenerateResponse) {
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+			})
+			got[i], errs[i] = res.IDs, err
+		}()
+	}
+	<-started
+	dr, err := d.Coordinator.Drain(context.Background(), &v1.DrainRequest{Worker: victim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, n := range lens {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if want := greedyLocal(t, m, prompt(n, i), 60); !slices.Equal(got[i], want) {
+			t.Fatalf("request %d: after the migration %v, alone %v", i, got[i], want)
+		}
+	}
+	after, _ := d.Coordinator.Route()
+	if _, _, in := after.Plan.Locate(victim); in || dr.GetSequencesReplayed() != 0 {
+		t.Fatalf("drained %s still in the plan (%v) or %d sequences replayed", victim, in, dr.GetSequencesReplayed())
+	}
+	t.Logf("stage drained in %.2f s by live migration: plan %v → %v", dr.GetSeconds(), stagesOf(r.Plan), stagesOf(after.Plan))
+}
+
+func stagesOf(p *shard.Plan) []string {
+	var out []string
+	for _, s := range p.Replicas[0].Stages {
+		out = append(out, fmt.Sprintf("%s[%d,%d)", s.Worker, s.First, s.Last))
+	}
+	return out
 }

@@ -40,6 +40,9 @@ func TestDrainUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	check()
+	if n := r.GetSequencesReplayed(); n != 0 {
+		t.Errorf("%d sequences were replayed: the drain did not move their state", n)
+	}
 	if err := p.Workers["w2"].Wait(); err != nil {
 		t.Fatalf("drained worker did not leave cleanly: %v", err)
 	}
@@ -70,6 +73,15 @@ func TestRebalanceAfterJoin(t *testing.T) {
 		t.Fatalf("rebalance onto the new worker not applied: %v", r)
 	}
 	check()
+	st, err := c.Status(p.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range st.GetWorkers() {
+		if w.GetState() != v1.WorkerState_WORKER_STATE_READY {
+			t.Errorf("worker %s is %v after the rebalance", w.GetId(), w.GetState())
+		}
+	}
 	t.Logf("rebalance: %d moves, %d bytes to load, %d sequences to replay; 20 requests identical",
 		len(r.GetMoves()), r.GetLoadBytes(), r.GetSequencesToReplay())
 }

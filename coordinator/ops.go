@@ -127,7 +127,7 @@ func (c *Coordinator) tellLeave(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	req, _ := json.Marshal(pipeline.StatusRequest{Op: "leave"})
+	req, _ := json.Marshal(pipeline.CtlRequest{Op: "leave"})
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, err = c.cfg.Transport.Request(ctx, subject, req)

@@ -155,26 +155,60 @@ func servable(plan *shard.Plan, ws []shard.Worker) bool {
 	return true
 }
 
-// apply commits plan, waits until every stage serves it and switches the executor's route.
+// apply makes plan the plan in force: by live migration when every worker of the plan in force
+// is alive (their sequences' state moves, nothing is recomputed), else — or when migration
+// fails — by a plain switch after which the sequences whose stages changed are replayed.
 func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) error {
+	c.mu.Lock()
+	cur := c.doc
+	c.mu.Unlock()
+	if cur != nil && c.alive(cur.Plan) {
+		n, err := c.migrate(ctx, plan)
+		if err == nil {
+			c.log.Info("plan changed by live migration", "sequences", n)
+			return nil
+		}
+		c.log.Warn("live migration failed; the affected sequences will be replayed", "err", err)
+	}
+	epoch, err := c.switchTo(ctx, plan)
+	if err != nil {
+		return err
+	}
+	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
+	return nil
+}
+
+// alive reports whether every worker of plan is registered and not suspected.
+func (c *Coordinator) alive(plan *shard.Plan) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range plan.Workers() {
+		if _, ok := c.members[id]; !ok || c.suspects[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// switchTo commits plan and waits until every stage serves it; the caller switches the route.
+func (c *Coordinator) switchTo(ctx context.Context, plan *shard.Plan) (int64, error) {
 	c.mu.Lock()
 	epoch := c.epoch
 	c.mu.Unlock()
 	doc := &pipeline.PlanDoc{Model: c.name, Coordinator: c.cfg.ID, Bucket: c.bucket, Plan: plan}
 	epoch, err := c.commit(ctx, epoch, doc)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	c.log.Info("plan committed", "epoch", epoch, "replicas", len(plan.Replicas), "stages", plan.Depth())
 	if err := c.waitReady(ctx, uint64(epoch), plan); err != nil {
-		return err
+		return 0, err
 	}
-	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
 	c.mu.Lock()
 	c.doc, c.epoch, c.ready, c.changed = doc, epoch, true, time.Now()
 	c.mu.Unlock()
 	c.log.Info("serving", "epoch", epoch)
-	return nil
+	return epoch, nil
 }
 
 func (c *Coordinator) wakeAfter(d time.Duration) {
@@ -252,7 +286,7 @@ func (c *Coordinator) waitReady(ctx context.Context, epoch uint64, plan *shard.P
 func (c *Coordinator) workerStatus(ctx context.Context, id string) (pipeline.WorkerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	req, _ := json.Marshal(pipeline.StatusRequest{Op: "status"})
+	req, _ := json.Marshal(pipeline.CtlRequest{Op: "status"})
 	subject, err := c.subj.Control(id)
 	if err != nil {
 		return pipeline.WorkerStatus{}, err

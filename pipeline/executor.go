@@ -37,7 +37,8 @@ type Executor struct {
 	seqs    map[uint64]*seqInfo
 	lost    map[uint64]bool // sequences whose state a plan change dropped
 	replays int             // sequences ever dropped by plan changes
-	paused  bool            // steps refused (replayably) until Resume
+	paused  bool            // new steps wait until Resume
+	resumed *sync.Cond      // on mu
 	perRep  []int           // sequences per replica
 	pending map[uint64]chan reply
 	nextID  uint64
@@ -56,6 +57,7 @@ type reply struct {
 func NewExecutor(tr transport.Transport, subj transport.Subjects, id string, log *slog.Logger) (*Executor, error) {
 	e := &Executor{tr: tr, subj: subj, log: log, StepTimeout: 2 * time.Minute,
 		seqs: map[uint64]*seqInfo{}, lost: map[uint64]bool{}, pending: map[uint64]chan reply{}, nextID: uint64(time.Now().UnixNano())}
+	e.resumed = sync.NewCond(&e.mu)
 	subject, err := subj.Coord(id)
 	if err != nil {
 		return nil, err
@@ -124,7 +126,7 @@ func (e *Executor) Interrupt(reason string) {
 	e.failPending(reason)
 }
 
-// Pause makes steps fail (replayably) until Resume: while the network recovers.
+// Pause holds new steps back until Resume (at a step boundary: steps already sent finish).
 func (e *Executor) Pause() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -136,6 +138,61 @@ func (e *Executor) Resume() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.paused = false
+	e.resumed.Broadcast()
+}
+
+// WaitIdle waits until no step is in flight.
+func (e *Executor) WaitIdle(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		n := len(e.pending)
+		e.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// Seqs returns each sequence's replica and position.
+func (e *Executor) Seqs() map[uint64][2]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[uint64][2]int{}
+	for id, s := range e.seqs {
+		out[id] = [2]int{s.replica, s.pos}
+	}
+	return out
+}
+
+// SetRouteMoved switches to a new plan whose stages received the state of the sequences in
+// moved (sequence → new replica): they go on there; the others follow SetRoute's rule.
+func (e *Executor) SetRouteMoved(r Route, moved map[uint64]int) {
+	e.mu.Lock()
+	saved := map[uint64]*seqInfo{}
+	for id, rep := range moved {
+		if s, ok := e.seqs[id]; ok {
+			saved[id] = &seqInfo{replica: rep, pos: s.pos}
+		}
+	}
+	e.mu.Unlock()
+	e.SetRoute(r)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, s := range saved {
+		if old, ok := e.seqs[id]; ok {
+			e.perRep[old.replica]--
+		} else {
+			delete(e.lost, id)
+			e.replays--
+		}
+		e.seqs[id] = s
+		e.perRep[s.replica]++
+	}
 }
 
 // Replays counts the sequences plan changes have dropped so far (each replayed since).
@@ -239,7 +296,7 @@ type call struct {
 
 // send groups segs by replica and publishes one tokens frame per replica.
 func (e *Executor) send(ctx context.Context, segs []engine.Seg) ([]call, error) {
-	calls, route, err := e.prepare(segs)
+	calls, route, err := e.prepare(ctx, segs)
 	if err != nil {
 		return nil, err
 	}
@@ -253,16 +310,21 @@ func (e *Executor) send(ctx context.Context, segs []engine.Seg) ([]call, error) 
 	return calls, nil
 }
 
-// prepare assigns replicas, encodes the frames and registers the pending replies.
-func (e *Executor) prepare(segs []engine.Seg) ([]call, Route, error) {
+// prepare assigns replicas, encodes the frames and registers the pending replies. While the
+// executor is paused it waits.
+func (e *Executor) prepare(ctx context.Context, segs []engine.Seg) ([]call, Route, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for e.paused {
+		if err := ctx.Err(); err != nil {
+			return nil, Route{}, err
+		}
+		e.resumed.Wait()
+	}
 	if e.route == nil {
 		return nil, Route{}, fmt.Errorf("%w: %w", engine.ErrRetry, ErrNoRoute)
 	}
-	if e.paused {
-		return nil, Route{}, fmt.Errorf("%w: paused until every stage is reachable again", engine.ErrRetry)
-	}
+
 	if lost := e.lostOf(segs); lost != nil {
 		return nil, Route{}, lost
 	}

@@ -28,9 +28,22 @@ func ParsePlanDoc(b []byte) (*PlanDoc, error) {
 	return &d, nil
 }
 
-// StatusRequest and WorkerStatus are the JSON bodies of the ctl subject's "status" request.
-type StatusRequest struct {
-	Op string `json:"op"` // "status"
+// CtlRequest is the JSON body of a control request to a worker (its ctl subject):
+//
+//	status                    → WorkerStatus
+//	leave                     → the worker deregisters and stops
+//	prepare first last        → load layers [first,last) beside the stage in force, for the next plan
+//	export seqs first last    → (binary reply) the sequences' state for those layers (Stage.Export)
+//	graft seqs first last     → copy those layers of the sequences into the prepared stage
+//	abort                     → forget the prepared stage
+//
+// The prepared stage takes imports (Stage.Import bodies) on the worker's kv subject, and
+// becomes the stage in force when a plan gives the worker exactly its layers.
+type CtlRequest struct {
+	Op    string   `json:"op"`
+	First int      `json:"first,omitempty"`
+	Last  int      `json:"last,omitempty"`
+	Seqs  []uint64 `json:"seqs,omitempty"`
 }
 
 // WorkerStatus is what a worker reports about itself.

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/hymbaserve/hymbaserve/model"
@@ -190,3 +192,68 @@ func (s *Stage) release(in *wire.Step) {
 
 // Reset drops every sequence's state (the model and its meta-token state stay).
 func (s *Stage) Reset() { clear(s.seqs) }
+
+// Export encodes the state of the given sequences for layers [first, last) of this stage:
+// u32 count, then per sequence u32 length + model.SeqExport bytes. Unknown sequences are an
+// error.
+func (s *Stage) Export(ids []uint64, first, last int) ([]byte, error) {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(len(ids)))
+	for _, id := range ids {
+		st, ok := s.seqs[id]
+		if !ok {
+			return nil, fmt.Errorf("export: sequence %d has no state on this stage", id)
+		}
+		e, err := s.M.ExportSeq(st, first, last)
+		if err != nil {
+			return nil, err
+		}
+		eb, _ := e.MarshalBinary()
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(eb)))
+		b = append(b, eb...)
+	}
+	return b, nil
+}
+
+// Import adds the states Export encoded (from another stage) to this stage's sequences.
+func (s *Stage) Import(b []byte) (int, error) {
+	if len(b) < 4 {
+		return 0, errors.New("import: truncated")
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	b = b[4:]
+	var exports []*model.SeqExport
+	for i := 0; i < n; i++ {
+		if len(b) < 4 || int(binary.LittleEndian.Uint32(b)) > len(b)-4 {
+			return 0, fmt.Errorf("import: sequence %d of %d truncated", i, n)
+		}
+		l := int(binary.LittleEndian.Uint32(b))
+		e := &model.SeqExport{}
+		if err := e.UnmarshalBinary(b[4 : 4+l]); err != nil {
+			return 0, fmt.Errorf("import: sequence %d of %d: %w", i, n, err)
+		}
+		exports = append(exports, e)
+		b = b[4+l:]
+	}
+	for _, e := range exports {
+		st, ok := s.seqs[e.ID]
+		if !ok {
+			st = s.M.NewSeq(e.ID)
+		}
+		if err := s.M.ImportSeq(st, e); err != nil {
+			return 0, err
+		}
+		s.seqs[e.ID] = st
+	}
+	return len(exports), nil
+}
+
+// Graft copies layers [first, last) of the given sequences from another stage of this worker
+// (its layers before a plan change) into this one.
+func (s *Stage) Graft(from *Stage, ids []uint64, first, last int) error {
+	b, err := from.Export(ids, first, last)
+	if err != nil {
+		return err
+	}
+	_, err = s.Import(b)
+	return err
+}

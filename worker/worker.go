@@ -47,15 +47,17 @@ type Worker struct {
 	subj transport.Subjects
 	log  *slog.Logger
 
-	run    sync.Mutex // serialises steps and stage swaps
-	mu     sync.Mutex // guards the fields below (held briefly)
-	stage  *pipeline.Stage
-	plan   *shard.Plan
-	coord  string // the coordinator that wrote the plan: results and errors go to it
-	where  [2]int // replica, stage index in plan
-	status pipeline.WorkerStatus
-	ck     *checkpoint.Checkpoint
-	mcfg   *model.Config
+	run      sync.Mutex // serialises steps and stage swaps
+	mu       sync.Mutex // guards the fields below (held briefly)
+	stage    *pipeline.Stage
+	prepared *pipeline.Stage   // the next plan's stage being filled (guarded by run)
+	doc      *pipeline.PlanDoc // the plan in force
+	plan     *shard.Plan
+	coord    string // the coordinator that wrote the plan: results and errors go to it
+	where    [2]int // replica, stage index in plan
+	status   pipeline.WorkerStatus
+	ck       *checkpoint.Checkpoint
+	mcfg     *model.Config
 
 	leave       context.CancelFunc // ends Run
 	left        atomic.Bool        // Run ended because the coordinator asked
@@ -86,6 +88,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	ctlSubj, _ := subj.Control(w.cfg.ID)
+	kvSubj, _ := subj.KV(w.cfg.ID)
 	labels := map[string]string{"role": "worker"}
 	for k, v := range w.cfg.Labels {
 		labels[k] = v
@@ -102,7 +105,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	defer reg.Close()
 	go gossip.KeepJoined(ctx, g, registry.GossipSeeds(w.cfg.Registry), w.log)
-	for subject, h := range map[string]transport.Handler{stageSubj: w.onStep, ctlSubj: w.onCtl} {
+	for subject, h := range map[string]transport.Handler{stageSubj: w.onStep, ctlSubj: w.onCtl, kvSubj: w.onImport} {
 		sub, err := w.cfg.Transport.Subscribe(subject, h)
 		if err != nil {
 			return fmt.Errorf("worker %s: subscribe %s: %w", w.cfg.ID, subject, err)
@@ -141,14 +144,24 @@ func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 	r, s, ok := doc.Plan.Locate(w.cfg.ID)
 	w.mu.Lock()
 	cur, oldPlan, oldWhere, oldCoord := w.stage, w.plan, w.where, w.coord
-	w.coord = doc.Coordinator
+	w.coord, w.doc = doc.Coordinator, doc
 	w.mu.Unlock()
+	w.run.Lock()
+	prep := w.prepared
+	w.prepared = nil
+	w.run.Unlock()
 	if !ok {
 		w.setStage(nil, doc.Plan, [2]int{}, epoch, "")
 		w.log.Info("not in the plan", "epoch", epoch)
 		return
 	}
 	st := doc.Plan.Replicas[r].Stages[s]
+	if prep != nil && prep.M.First == st.First && prep.M.Last == st.Last && oldCoord == doc.Coordinator {
+		// A migration prepared this stage: its sequences' state came with it.
+		w.log.Info("serving the prepared stage", "epoch", epoch, "replica", r, "stage", s, "layers", fmt.Sprintf("[%d,%d)", st.First, st.Last))
+		w.setStage(prep, doc.Plan, [2]int{r, s}, epoch, "")
+		return
+	}
 	if cur != nil && cur.M.First == st.First && cur.M.Last == st.Last {
 		if same, ok := pipeline.SameReplicas(oldPlan, doc.Plan)[oldWhere[0]]; !ok || same != r || oldCoord != doc.Coordinator {
 			w.resetSeqs(cur)
@@ -314,26 +327,106 @@ func (w *Worker) Status() pipeline.WorkerStatus {
 	return s
 }
 
-// onCtl answers control requests (JSON): {"op":"status"} returns the worker's status;
-// {"op":"leave"} (after a drain) makes Run deregister and return.
+// onCtl answers control requests (pipeline.CtlRequest, JSON).
 func (w *Worker) onCtl(msg transport.Msg) {
-	var req pipeline.StatusRequest
+	var req pipeline.CtlRequest
 	var body []byte
 	err := json.Unmarshal(msg.Data, &req)
-	switch {
-	case err == nil && req.Op == "status":
-		body, _ = json.Marshal(w.Status())
-	case err == nil && req.Op == "leave":
-		body, _ = json.Marshal(map[string]string{"ok": "leaving"})
-		w.log.Info("asked to leave")
-		w.left.Store(true)
-		defer w.leave()
-	default:
-		body, _ = json.Marshal(map[string]string{"error": fmt.Sprintf("unknown control request %q", msg.Data)})
+	if err == nil {
+		body, err = w.ctl(req)
+	}
+	if err != nil {
+		body, _ = json.Marshal(map[string]string{"error": err.Error()})
 	}
 	if msg.Reply != "" {
 		if err := w.cfg.Transport.Publish(context.Background(), msg.Reply, body); err != nil {
 			w.log.Warn("control reply not sent", "err", err)
 		}
+	}
+}
+
+var ok = []byte(`{"ok":true}`)
+
+func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
+	switch req.Op {
+	case "status":
+		return json.Marshal(w.Status())
+	case "leave":
+		w.log.Info("asked to leave")
+		w.left.Store(true)
+		time.AfterFunc(100*time.Millisecond, w.leave) // after the reply
+		return ok, nil
+	case "prepare":
+		return ok, w.prepare(req.First, req.Last)
+	case "export":
+		w.run.Lock()
+		defer w.run.Unlock()
+		if w.stage == nil {
+			return nil, fmt.Errorf("export: no stage")
+		}
+		b, err := w.stage.Export(req.Seqs, req.First, req.Last)
+		return append([]byte{0}, b...), err // a 0 byte marks a binary (not JSON) reply
+	case "graft":
+		w.run.Lock()
+		defer w.run.Unlock()
+		if w.stage == nil || w.prepared == nil {
+			return nil, fmt.Errorf("graft: no stage or nothing prepared")
+		}
+		if w.prepared == w.stage {
+			return ok, nil
+		}
+		return ok, w.prepared.Graft(w.stage, req.Seqs, req.First, req.Last)
+	case "abort":
+		w.run.Lock()
+		w.prepared = nil
+		w.run.Unlock()
+		return ok, nil
+	}
+	return nil, fmt.Errorf("unknown control request %q", req.Op)
+}
+
+// prepare loads layers [first, last) for the next plan beside the stage in force (or reuses the
+// stage in force when it holds exactly those layers).
+func (w *Worker) prepare(first, last int) error {
+	w.mu.Lock()
+	cur := w.stage
+	doc := w.doc
+	w.mu.Unlock()
+	if cur != nil && cur.M.First == first && cur.M.Last == last {
+		w.run.Lock()
+		w.prepared = cur
+		w.run.Unlock()
+		return nil
+	}
+	if doc == nil {
+		return fmt.Errorf("prepare: no plan adopted yet")
+	}
+	m, err := w.load(context.Background(), doc, first, last)
+	if err != nil {
+		return err
+	}
+	w.run.Lock()
+	w.prepared = pipeline.NewStage(m, 0)
+	w.run.Unlock()
+	return nil
+}
+
+// onImport takes sequence state (Stage.Export bytes) into the prepared stage.
+func (w *Worker) onImport(msg transport.Msg) {
+	w.run.Lock()
+	var err error
+	var n int
+	if w.prepared == nil {
+		err = fmt.Errorf("import: nothing prepared")
+	} else {
+		n, err = w.prepared.Import(msg.Data)
+	}
+	w.run.Unlock()
+	body, _ := json.Marshal(map[string]any{"imported": n})
+	if err != nil {
+		body, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	if msg.Reply != "" {
+		w.cfg.Transport.Publish(context.Background(), msg.Reply, body)
 	}
 }
