@@ -17,6 +17,7 @@ import (
 	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/model"
+	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/shard"
 	"github.com/hymbaserve/hymbaserve/transport"
 	"github.com/hymbaserve/hymbaserve/wire"
@@ -246,19 +247,46 @@ func TestWorkerSurvivesGarbage(t *testing.T) {
 	}
 }
 
-// TestLiveMigrationOfLayers drains a pipeline stage while requests decode: its layers' state
-// (KV rows, conv and SSM state) moves to the workers of the new plan, every request gives the
-// tokens it gives alone, and no sequence is replayed.
+// TestLiveMigrationOfLayers drains a pipeline stage, then moves a stage to an unused worker,
+// while requests decode: the layers' state (KV rows, conv and SSM state) moves to the workers
+// of the new plan, every request gives the tokens it gives alone, and nothing is replayed.
 func TestLiveMigrationOfLayers(t *testing.T) {
-	d, c := startDev(t, DevOptions{Workers: 3, ModelDir: tinyDir, Plan: shard.Options{Stages: 2, Replicas: 1}})
-	r, _ := d.Coordinator.Route()
-	victim := r.Plan.Replicas[0].Stages[0].Worker
+	d, c := startDev(t, DevOptions{Workers: 4, ModelDir: tinyDir, Plan: shard.Options{Stages: 2, Replicas: 1}})
 	m := localModel(t)
+	ops := map[string]func(r pipeline.Route) error{
+		"drain": func(r pipeline.Route) error {
+			_, err := d.Coordinator.Drain(context.Background(), &v1.DrainRequest{Worker: r.Plan.Replicas[0].Stages[0].Worker})
+			return err
+		},
+		"move": func(r pipeline.Route) error {
+			st := r.Plan.Replicas[0].Stages[1]
+			_, err := d.Coordinator.Move(context.Background(), &v1.MoveRequest{LayerBegin: uint32(st.First), LayerEnd: uint32(st.Last), To: r.Plan.Unused[len(r.Plan.Unused)-1]}) // not the drained, cordoned one
+			return err
+		},
+	}
+	for _, name := range []string{"drain", "move"} {
+		before, _ := d.Coordinator.Route()
+		replays := d.Coordinator.Replays()
+		underLoad(t, c, m, func() {
+			if err := ops[name](before); err != nil {
+				t.Fatal(err)
+			}
+		})
+		after, _ := d.Coordinator.Route()
+		if after.Epoch == before.Epoch || d.Coordinator.Replays() != replays {
+			t.Fatalf("%s: plan unchanged or %d sequences replayed", name, d.Coordinator.Replays()-replays)
+		}
+		t.Logf("%s by live migration: %v → %v", name, stagesOf(before.Plan), stagesOf(after.Plan))
+	}
+}
+
+// underLoad runs op while requests decode and checks every request against it run alone.
+func underLoad(t *testing.T, c *client.Client, m *model.Model, op func()) {
 	lens := []int{3, 9, 17, 25, 33, 40}
 	var wg sync.WaitGroup
 	got := make([][]int, len(lens))
 	errs := make([]error, len(lens))
-	started := make(chan struct{}, len(lens))
+	started := make(chan struct{}, 1)
 	for i, n := range lens {
 		wg.Add(1)
 		go func() {
@@ -273,24 +301,16 @@ func TestLiveMigrationOfLayers(t *testing.T) {
 		}()
 	}
 	<-started
-	dr, err := d.Coordinator.Drain(context.Background(), &v1.DrainRequest{Worker: victim})
-	if err != nil {
-		t.Fatal(err)
-	}
+	op()
 	wg.Wait()
 	for i, n := range lens {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
 		if want := greedyLocal(t, m, prompt(n, i), 60); !slices.Equal(got[i], want) {
-			t.Fatalf("request %d: after the migration %v, alone %v", i, got[i], want)
+			t.Fatalf("request %d: %v, alone %v", i, got[i], want)
 		}
 	}
-	after, _ := d.Coordinator.Route()
-	if _, _, in := after.Plan.Locate(victim); in || dr.GetSequencesReplayed() != 0 {
-		t.Fatalf("drained %s still in the plan (%v) or %d sequences replayed", victim, in, dr.GetSequencesReplayed())
-	}
-	t.Logf("stage drained in %.2f s by live migration: plan %v → %v", dr.GetSeconds(), stagesOf(r.Plan), stagesOf(after.Plan))
 }
 
 func stagesOf(p *shard.Plan) []string {

@@ -178,3 +178,6 @@ func (c *Coordinator) NATSReconnected() {
 		c.log.Info("NATS reconnected: every worker of the route answers again")
 	}()
 }
+
+// Replays counts the sequences plan changes dropped and replayed so far.
+func (c *Coordinator) Replays() int { return c.exec.Replays() }

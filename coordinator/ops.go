@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	pb "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
@@ -171,4 +172,59 @@ func moveProto(m shard.Move, costs []shard.LayerCost) *pb.Move {
 func inPlan(p *shard.Plan, id string) bool {
 	_, _, ok := p.Locate(id)
 	return ok
+}
+
+// Move implements frontend.Operator: the stage holding exactly the given layers goes to another
+// worker, one the plan leaves unused, by live migration.
+func (c *Coordinator) Move(ctx context.Context, r *pb.MoveRequest) (*pb.MoveResponse, error) {
+	t0 := time.Now()
+	c.mu.Lock()
+	doc := c.doc
+	c.mu.Unlock()
+	if doc == nil || !c.Ready() {
+		return nil, frontend.Errorf(frontend.ErrUnavailable, "", "this coordinator does not lead a serving cluster")
+	}
+	to, err := movedPlan(doc.Plan, int(r.GetLayerBegin()), int(r.GetLayerEnd()), r.GetTo(), c.workers())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.apply(ctx, to); err != nil {
+		return nil, err
+	}
+	return &pb.MoveResponse{Plan: planProto(to, uint64(c.epoch)), Seconds: time.Since(t0).Seconds()}, nil
+}
+
+// movedPlan is p with the one stage holding exactly [first, last) given to worker `to`.
+func movedPlan(p *shard.Plan, first, last int, to string, ws []shard.Worker) (*shard.Plan, error) {
+	if inPlan(p, to) {
+		return nil, frontend.Errorf(frontend.ErrInvalidRequest, "to", "worker %s already serves a stage; move to an unused worker", to)
+	}
+	known := false
+	for _, w := range ws {
+		known = known || (w.ID == to && !w.Cordoned)
+	}
+	if !known {
+		return nil, frontend.Errorf(frontend.ErrNotFound, "to", "worker %s is not a registered, uncordoned worker", to)
+	}
+	out := *p
+	out.Replicas = nil
+	found := 0
+	unused := slices.DeleteFunc(slices.Clone(p.Unused), func(id string) bool { return id == to })
+	for _, rep := range p.Replicas {
+		stages := append([]shard.Stage(nil), rep.Stages...)
+		for i := range stages {
+			if stages[i].First == first && stages[i].Last == last {
+				unused = append(unused, stages[i].Worker)
+				stages[i].Worker = to
+				found++
+			}
+		}
+		out.Replicas = append(out.Replicas, shard.Replica{Stages: stages})
+	}
+	if found != 1 {
+		return nil, frontend.Errorf(frontend.ErrInvalidRequest, "layers", "%d stages hold exactly layers [%d,%d); name the range of exactly one stage", found, first, last)
+	}
+	slices.Sort(unused)
+	out.Unused = unused
+	return &out, nil
 }

@@ -69,6 +69,7 @@ type Operator interface {
 	Rebalance(context.Context, *pb.RebalanceRequest) (*pb.RebalanceResponse, error)
 	Cordon(context.Context, *pb.CordonRequest) (*pb.CordonResponse, error)
 	Drain(context.Context, *pb.DrainRequest) (*pb.DrainResponse, error)
+	Move(context.Context, *pb.MoveRequest) (*pb.MoveResponse, error)
 }
 
 func (s *adminServer) operator() (Operator, error) {
@@ -123,4 +124,14 @@ func (s *adminServer) opErr(ctx context.Context, method string, err error) error
 		return nil
 	}
 	return logAndConvert(ctx, s.log, method, "", err)
+}
+
+// Move forwards to the backend's Operator.
+func (s *adminServer) Move(ctx context.Context, r *pb.MoveRequest) (*pb.MoveResponse, error) {
+	op, err := s.operator()
+	if err != nil {
+		return nil, err
+	}
+	out, err := op.Move(ctx, r)
+	return out, s.opErr(ctx, "Move", err)
 }

@@ -23,6 +23,7 @@ var commands = map[string]command{
 	"drain":     {"drain WORKER: move its layers away, then tell it to leave (--stay keeps it)", runDrain},
 	"cordon":    {"cordon WORKER: place no layers on it from the next plan on", runCordon(true)},
 	"uncordon":  {"uncordon WORKER", runCordon(false)},
+	"move":      {"move --layers A-B --to WORKER: hand the stage holding layers [A,B) to an unused worker", runMove},
 }
 
 func main() {

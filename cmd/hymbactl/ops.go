@@ -59,15 +59,22 @@ func (o *opFlags) call(f func(context.Context, v1.AdminClient) (proto.Message, e
 	return table(stdout, m)
 }
 
-// oneWorker parses the flags and the single WORKER argument.
+// oneWorker parses the flags (before or after it) and the single WORKER argument.
 func (o *opFlags) oneWorker(args []string) (string, error) {
-	if err := o.fs.Parse(args); err != nil {
-		return "", err
+	var pos []string
+	for {
+		if err := o.fs.Parse(args); err != nil {
+			return "", err
+		}
+		if o.fs.NArg() == 0 {
+			break
+		}
+		pos, args = append(pos, o.fs.Arg(0)), o.fs.Args()[1:]
 	}
-	if o.fs.NArg() != 1 {
-		return "", fmt.Errorf("want exactly one WORKER argument, got %d", o.fs.NArg())
+	if len(pos) != 1 {
+		return "", fmt.Errorf("want exactly one WORKER argument, got %d", len(pos))
 	}
-	return o.fs.Arg(0), nil
+	return pos[0], nil
 }
 
 func runPlan(args []string, stdout, stderr io.Writer) error {
@@ -181,4 +188,24 @@ func runCordon(cordon bool) func([]string, io.Writer, io.Writer) error {
 			return err
 		})
 	}
+}
+
+func runMove(args []string, stdout, stderr io.Writer) error {
+	o := newOpFlags("move", stderr)
+	layers := o.fs.String("layers", "", "the layer range A-B (B exclusive) that one stage holds exactly")
+	to := o.fs.String("to", "", "the worker (unused by the plan) to hand that stage to")
+	if err := o.fs.Parse(args); err != nil {
+		return err
+	}
+	var a, b uint32
+	if _, err := fmt.Sscanf(*layers, "%d-%d", &a, &b); err != nil || a >= b || *to == "" {
+		return fmt.Errorf("want --layers A-B with A < B and --to WORKER")
+	}
+	return o.call(func(ctx context.Context, adm v1.AdminClient) (proto.Message, error) {
+		return adm.Move(ctx, &v1.MoveRequest{LayerBegin: a, LayerEnd: b, To: *to})
+	}, stdout, func(w io.Writer, m proto.Message) error {
+		r := m.(*v1.MoveResponse)
+		printPlan(w, fmt.Sprintf("moved layers [%d,%d) to %s in %.1f s; plan", a, b, *to, r.GetSeconds()), r.GetPlan())
+		return nil
+	})
 }

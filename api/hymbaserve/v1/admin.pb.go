@@ -1252,6 +1252,118 @@ func (x *Load) GetTokensPerSecond() float64 {
 	return 0
 }
 
+type MoveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LayerBegin    uint32                 `protobuf:"varint,1,opt,name=layer_begin,json=layerBegin,proto3" json:"layer_begin,omitempty"`
+	LayerEnd      uint32                 `protobuf:"varint,2,opt,name=layer_end,json=layerEnd,proto3" json:"layer_end,omitempty"`
+	To            string                 `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveRequest) Reset() {
+	*x = MoveRequest{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveRequest) ProtoMessage() {}
+
+func (x *MoveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveRequest.ProtoReflect.Descriptor instead.
+func (*MoveRequest) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *MoveRequest) GetLayerBegin() uint32 {
+	if x != nil {
+		return x.LayerBegin
+	}
+	return 0
+}
+
+func (x *MoveRequest) GetLayerEnd() uint32 {
+	if x != nil {
+		return x.LayerEnd
+	}
+	return 0
+}
+
+func (x *MoveRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+type MoveResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	Seconds       float64                `protobuf:"fixed64,2,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveResponse) Reset() {
+	*x = MoveResponse{}
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveResponse) ProtoMessage() {}
+
+func (x *MoveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hymbaserve_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveResponse.ProtoReflect.Descriptor instead.
+func (*MoveResponse) Descriptor() ([]byte, []int) {
+	return file_hymbaserve_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *MoveResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+func (x *MoveResponse) GetSeconds() float64 {
+	if x != nil {
+		return x.Seconds
+	}
+	return 0
+}
+
 var File_hymbaserve_v1_admin_proto protoreflect.FileDescriptor
 
 const file_hymbaserve_v1_admin_proto_rawDesc = "" +
@@ -1341,7 +1453,15 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\x04Load\x12)\n" +
 	"\x10active_sequences\x18\x01 \x01(\rR\x0factiveSequences\x12'\n" +
 	"\x0fqueued_requests\x18\x02 \x01(\rR\x0equeuedRequests\x12*\n" +
-	"\x11tokens_per_second\x18\x03 \x01(\x01R\x0ftokensPerSecond*\xc4\x01\n" +
+	"\x11tokens_per_second\x18\x03 \x01(\x01R\x0ftokensPerSecond\"[\n" +
+	"\vMoveRequest\x12\x1f\n" +
+	"\vlayer_begin\x18\x01 \x01(\rR\n" +
+	"layerBegin\x12\x1b\n" +
+	"\tlayer_end\x18\x02 \x01(\rR\blayerEnd\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"Q\n" +
+	"\fMoveResponse\x12'\n" +
+	"\x04plan\x18\x01 \x01(\v2\x13.hymbaserve.v1.PlanR\x04plan\x12\x18\n" +
+	"\aseconds\x18\x02 \x01(\x01R\aseconds*\xc4\x01\n" +
 	"\vWorkerState\x12\x1c\n" +
 	"\x18WORKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14WORKER_STATE_JOINING\x10\x01\x12\x16\n" +
@@ -1349,13 +1469,14 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\x15WORKER_STATE_DRAINING\x10\x03\x12\x19\n" +
 	"\x15WORKER_STATE_CORDONED\x10\x04\x12\x18\n" +
 	"\x14WORKER_STATE_SUSPECT\x10\x05\x12\x15\n" +
-	"\x11WORKER_STATE_DOWN\x10\x062\xf3\x02\n" +
+	"\x11WORKER_STATE_DOWN\x10\x062\xb4\x03\n" +
 	"\x05Admin\x12E\n" +
 	"\x06Status\x12\x1c.hymbaserve.v1.StatusRequest\x1a\x1d.hymbaserve.v1.StatusResponse\x12H\n" +
 	"\aGetPlan\x12\x1d.hymbaserve.v1.GetPlanRequest\x1a\x1e.hymbaserve.v1.GetPlanResponse\x12N\n" +
 	"\tRebalance\x12\x1f.hymbaserve.v1.RebalanceRequest\x1a .hymbaserve.v1.RebalanceResponse\x12E\n" +
 	"\x06Cordon\x12\x1c.hymbaserve.v1.CordonRequest\x1a\x1d.hymbaserve.v1.CordonResponse\x12B\n" +
-	"\x05Drain\x12\x1b.hymbaserve.v1.DrainRequest\x1a\x1c.hymbaserve.v1.DrainResponseBAZ?github.com/hymbaserve/hymbaserve/api/hymbaserve/v1;hymbaservev1b\x06proto3"
+	"\x05Drain\x12\x1b.hymbaserve.v1.DrainRequest\x1a\x1c.hymbaserve.v1.DrainResponse\x12?\n" +
+	"\x04Move\x12\x1a.hymbaserve.v1.MoveRequest\x1a\x1b.hymbaserve.v1.MoveResponseBAZ?github.com/hymbaserve/hymbaserve/api/hymbaserve/v1;hymbaservev1b\x06proto3"
 
 var (
 	file_hymbaserve_v1_admin_proto_rawDescOnce sync.Once
@@ -1370,7 +1491,7 @@ func file_hymbaserve_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_hymbaserve_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hymbaserve_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_hymbaserve_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_hymbaserve_v1_admin_proto_goTypes = []any{
 	(WorkerState)(0),              // 0: hymbaserve.v1.WorkerState
 	(*Plan)(nil),                  // 1: hymbaserve.v1.Plan
@@ -1392,7 +1513,9 @@ var file_hymbaserve_v1_admin_proto_goTypes = []any{
 	(*StageAssignment)(nil),       // 17: hymbaserve.v1.StageAssignment
 	(*Memory)(nil),                // 18: hymbaserve.v1.Memory
 	(*Load)(nil),                  // 19: hymbaserve.v1.Load
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*MoveRequest)(nil),           // 20: hymbaserve.v1.MoveRequest
+	(*MoveResponse)(nil),          // 21: hymbaserve.v1.MoveResponse
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
 }
 var file_hymbaserve_v1_admin_proto_depIdxs = []int32{
 	2,  // 0: hymbaserve.v1.Plan.replicas:type_name -> hymbaserve.v1.PlanReplica
@@ -1409,22 +1532,25 @@ var file_hymbaserve_v1_admin_proto_depIdxs = []int32{
 	17, // 11: hymbaserve.v1.Worker.stages:type_name -> hymbaserve.v1.StageAssignment
 	18, // 12: hymbaserve.v1.Worker.memory:type_name -> hymbaserve.v1.Memory
 	19, // 13: hymbaserve.v1.Worker.load:type_name -> hymbaserve.v1.Load
-	20, // 14: hymbaserve.v1.Worker.last_seen:type_name -> google.protobuf.Timestamp
-	14, // 15: hymbaserve.v1.Admin.Status:input_type -> hymbaserve.v1.StatusRequest
-	4,  // 16: hymbaserve.v1.Admin.GetPlan:input_type -> hymbaserve.v1.GetPlanRequest
-	8,  // 17: hymbaserve.v1.Admin.Rebalance:input_type -> hymbaserve.v1.RebalanceRequest
-	10, // 18: hymbaserve.v1.Admin.Cordon:input_type -> hymbaserve.v1.CordonRequest
-	12, // 19: hymbaserve.v1.Admin.Drain:input_type -> hymbaserve.v1.DrainRequest
-	15, // 20: hymbaserve.v1.Admin.Status:output_type -> hymbaserve.v1.StatusResponse
-	5,  // 21: hymbaserve.v1.Admin.GetPlan:output_type -> hymbaserve.v1.GetPlanResponse
-	9,  // 22: hymbaserve.v1.Admin.Rebalance:output_type -> hymbaserve.v1.RebalanceResponse
-	11, // 23: hymbaserve.v1.Admin.Cordon:output_type -> hymbaserve.v1.CordonResponse
-	13, // 24: hymbaserve.v1.Admin.Drain:output_type -> hymbaserve.v1.DrainResponse
-	20, // [20:25] is the sub-list for method output_type
-	15, // [15:20] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	22, // 14: hymbaserve.v1.Worker.last_seen:type_name -> google.protobuf.Timestamp
+	1,  // 15: hymbaserve.v1.MoveResponse.plan:type_name -> hymbaserve.v1.Plan
+	14, // 16: hymbaserve.v1.Admin.Status:input_type -> hymbaserve.v1.StatusRequest
+	4,  // 17: hymbaserve.v1.Admin.GetPlan:input_type -> hymbaserve.v1.GetPlanRequest
+	8,  // 18: hymbaserve.v1.Admin.Rebalance:input_type -> hymbaserve.v1.RebalanceRequest
+	10, // 19: hymbaserve.v1.Admin.Cordon:input_type -> hymbaserve.v1.CordonRequest
+	12, // 20: hymbaserve.v1.Admin.Drain:input_type -> hymbaserve.v1.DrainRequest
+	20, // 21: hymbaserve.v1.Admin.Move:input_type -> hymbaserve.v1.MoveRequest
+	15, // 22: hymbaserve.v1.Admin.Status:output_type -> hymbaserve.v1.StatusResponse
+	5,  // 23: hymbaserve.v1.Admin.GetPlan:output_type -> hymbaserve.v1.GetPlanResponse
+	9,  // 24: hymbaserve.v1.Admin.Rebalance:output_type -> hymbaserve.v1.RebalanceResponse
+	11, // 25: hymbaserve.v1.Admin.Cordon:output_type -> hymbaserve.v1.CordonResponse
+	13, // 26: hymbaserve.v1.Admin.Drain:output_type -> hymbaserve.v1.DrainResponse
+	21, // 27: hymbaserve.v1.Admin.Move:output_type -> hymbaserve.v1.MoveResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_hymbaserve_v1_admin_proto_init() }
@@ -1438,7 +1564,7 @@ func file_hymbaserve_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hymbaserve_v1_admin_proto_rawDesc), len(file_hymbaserve_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

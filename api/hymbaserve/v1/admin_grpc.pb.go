@@ -29,6 +29,7 @@ const (
 	Admin_Rebalance_FullMethodName = "/hymbaserve.v1.Admin/Rebalance"
 	Admin_Cordon_FullMethodName    = "/hymbaserve.v1.Admin/Cordon"
 	Admin_Drain_FullMethodName     = "/hymbaserve.v1.Admin/Drain"
+	Admin_Move_FullMethodName      = "/hymbaserve.v1.Admin/Move"
 )
 
 // AdminClient is the client API for Admin service.
@@ -37,7 +38,7 @@ const (
 //
 // Admin reports and changes the cluster's layer plan. Each method has its own
 // Request/Response pair so that methods can be added without touching
-// existing messages. Planned: Move (a layer range to a named worker).
+// existing messages.
 type AdminClient interface {
 	// Status reports the plan epoch, the workers and their assignments.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -53,6 +54,9 @@ type AdminClient interface {
 	// Drain cordons a worker, moves its layers away, and returns once the
 	// plan in force no longer uses it; with leave, the worker then leaves.
 	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error)
+	// Move hands the stage that holds exactly layers [layer_begin, layer_end)
+	// to another worker (one the plan leaves unused), by live migration.
+	Move(ctx context.Context, in *MoveRequest, opts ...grpc.CallOption) (*MoveResponse, error)
 }
 
 type adminClient struct {
@@ -113,13 +117,23 @@ func (c *adminClient) Drain(ctx context.Context, in *DrainRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *adminClient) Move(ctx context.Context, in *MoveRequest, opts ...grpc.CallOption) (*MoveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveResponse)
+	err := c.cc.Invoke(ctx, Admin_Move_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
 //
 // Admin reports and changes the cluster's layer plan. Each method has its own
 // Request/Response pair so that methods can be added without touching
-// existing messages. Planned: Move (a layer range to a named worker).
+// existing messages.
 type AdminServer interface {
 	// Status reports the plan epoch, the workers and their assignments.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -135,6 +149,9 @@ type AdminServer interface {
 	// Drain cordons a worker, moves its layers away, and returns once the
 	// plan in force no longer uses it; with leave, the worker then leaves.
 	Drain(context.Context, *DrainRequest) (*DrainResponse, error)
+	// Move hands the stage that holds exactly layers [layer_begin, layer_end)
+	// to another worker (one the plan leaves unused), by live migration.
+	Move(context.Context, *MoveRequest) (*MoveResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -159,6 +176,9 @@ func (UnimplementedAdminServer) Cordon(context.Context, *CordonRequest) (*Cordon
 }
 func (UnimplementedAdminServer) Drain(context.Context, *DrainRequest) (*DrainResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Drain not implemented")
+}
+func (UnimplementedAdminServer) Move(context.Context, *MoveRequest) (*MoveResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Move not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -271,6 +291,24 @@ func _Admin_Drain_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_Move_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Move(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Move_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Move(ctx, req.(*MoveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -297,6 +335,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Drain",
 			Handler:    _Admin_Drain_Handler,
+		},
+		{
+			MethodName: "Move",
+			Handler:    _Admin_Move_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
