@@ -64,6 +64,7 @@ type cluster struct {
 	coordGRPC, coordHTTP string
 	workers              []string // worker health base URLs
 	ids                  []string
+	procs                []*proc // the workers' processes
 }
 
 var (
@@ -83,12 +84,14 @@ func startCluster(t *testing.T, bin string, r *rendering) *cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Close)
-	ep := map[string]string{"--etcd": strings.Join(etcd.Endpoints(), ","), "--nats": ns.ClientURL()}
+	ep := map[string]string{"--etcd": strings.Join(etcd.Endpoints(), ","), "--nats": ns.ClientURL(),
+		"--gossip": "127.0.0.1:0", "--gossip-advertise": ""}
 	cl := &cluster{ids: []string{"charttest-w0", "charttest-w1"}}
 	for _, id := range cl.ids {
 		w := startProc(t, filepath.Join(bin, "worker"), renderedArgs(t, r.wc, merge(ep, map[string]string{
 			"--id": id, "--http": "127.0.0.1:0"}))...)
 		cl.workers = append(cl.workers, "http://"+w.waitFor(t, healthAddr, 30*time.Second))
+		cl.procs = append(cl.procs, w)
 	}
 	c := startProc(t, filepath.Join(bin, "coordinator"), renderedArgs(t, r.cc, merge(ep, map[string]string{
 		"--id": "charttest-c0", "--grpc": "127.0.0.1:0", "--http": "127.0.0.1:0"}))...)
@@ -119,7 +122,8 @@ func runUncordon(t *testing.T, bin string, r *rendering, cl *cluster) {
 }
 
 // runDrain runs the rendered preStop hook for the first worker: it must return success once
-// the worker holds no layers, while the coordinator stays ready on the other worker.
+// the worker holds no layers (it reports none, or it has left the cluster and exited
+// cleanly), while the coordinator stays ready on the other worker.
 func runDrain(t *testing.T, bin string, r *rendering, cl *cluster) {
 	if code, body := waitStatus(cl.coordHTTP+"/readyz", 200, time.Minute); code != 200 {
 		t.Fatalf("coordinator not ready before the drain: %d %q", code, body)
@@ -129,10 +133,29 @@ func runDrain(t *testing.T, bin string, r *rendering, cl *cluster) {
 	if err != nil {
 		t.Fatalf("preStop hook %q: %v\n%s", hook, err, out)
 	}
-	if workerLoaded(t, cl.workers[0]) {
+	if !drained(t, cl.procs[0], cl.workers[0], 30*time.Second) {
 		t.Errorf("drained worker %s still holds layers", cl.ids[0])
 	}
 	if code, body := waitStatus(cl.coordHTTP+"/readyz", 200, time.Minute); code != 200 {
 		t.Errorf("coordinator not ready after the drain: %d %q", code, body)
 	}
+}
+
+// drained waits until the worker has exited cleanly (it left the cluster) or its /status
+// reports no layers.
+func drained(t *testing.T, p *proc, base string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-p.exited:
+			if p.err != nil {
+				t.Errorf("drained worker exited with %v", p.err)
+			}
+			return true
+		default:
+		}
+		if code, _ := get(base + "/status"); code == 200 && !workerLoaded(t, base) {
+			return true
+		}
+	}
+	return false
 }

@@ -85,6 +85,7 @@ func TestValueChecks(t *testing.T) {
 		{[]string{"model.mountOnWorkers=true"}, "model.mountOnWorkers"},
 		{[]string{"coordinator.publishWeights=false"}, "coordinator.publishWeights"},
 		{[]string{"security.tls.enabled=true"}, "security.tls"},
+		{[]string{"worker.autoscaling.enabled=true", "worker.autoscaling.minReplicas=9"}, "worker.autoscaling: minReplicas 9 is above maxReplicas 8"},
 	} {
 		vals := map[string]any{}
 		for _, s := range tc.set {

@@ -136,6 +136,7 @@ func checkCoordinator(t *testing.T, r *rendering) {
 	checkProbe(t, r.cc, "liveness", r.cc.LivenessProbe, "/healthz", "http")
 	checkProbe(t, r.cc, "readiness", r.cc.ReadinessProbe, "/readyz", "http")
 	checkPodName(t, r.cc, f)
+	checkGossip(t, r.cc, f)
 	if f["--cluster"] != r.value(t, "clusterName") {
 		t.Errorf("coordinator --cluster=%s, clusterName %v", f["--cluster"], r.value(t, "clusterName"))
 	}
@@ -156,12 +157,38 @@ func checkPodName(t *testing.T, c *corev1.Container, f map[string]string) {
 	if f["--id"] != "$(POD_NAME)" {
 		t.Errorf("%s --id=%s, want $(POD_NAME)", c.Name, f["--id"])
 	}
+	checkFieldEnv(t, c, "POD_NAME", "metadata.name")
+}
+
+// checkGossip checks that gossip listens on the container's gossip ports (TCP and UDP) on
+// every interface and advertises the pod IP with the same port.
+func checkGossip(t *testing.T, c *corev1.Container, f map[string]string) {
+	t.Helper()
+	port := listenPort(t, "--gossip", f["--gossip"])
+	host, _, _ := strings.Cut(f["--gossip"], ":")
+	var tcp, udp bool
+	for _, p := range c.Ports {
+		tcp = tcp || (p.Name == "gossip" && p.ContainerPort == port && p.Protocol == corev1.ProtocolTCP)
+		udp = udp || (p.Name == "gossip-udp" && p.ContainerPort == port && p.Protocol == corev1.ProtocolUDP)
+	}
+	if host != "0.0.0.0" || !tcp || !udp {
+		t.Errorf("%s --gossip=%s, want 0.0.0.0 and container ports gossip (TCP) and gossip-udp (UDP) on its port", c.Name, f["--gossip"])
+	}
+	if want := fmt.Sprintf("$(POD_IP):%d", port); f["--gossip-advertise"] != want {
+		t.Errorf("%s --gossip-advertise=%s, want %s", c.Name, f["--gossip-advertise"], want)
+	}
+	checkFieldEnv(t, c, "POD_IP", "status.podIP")
+}
+
+// checkFieldEnv checks that the container has env name from the downward API field path.
+func checkFieldEnv(t *testing.T, c *corev1.Container, name, path string) {
+	t.Helper()
 	for _, e := range c.Env {
-		if e.Name == "POD_NAME" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name" {
+		if e.Name == name && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == path {
 			return
 		}
 	}
-	t.Errorf("%s: no POD_NAME from metadata.name", c.Name)
+	t.Errorf("%s: no %s from %s", c.Name, name, path)
 }
 
 func checkWorker(t *testing.T, r *rendering) {
@@ -175,6 +202,7 @@ func checkWorker(t *testing.T, r *rendering) {
 	checkProbe(t, r.wc, "liveness", r.wc.LivenessProbe, "/healthz", "http")
 	checkProbe(t, r.wc, "readiness", r.wc.ReadinessProbe, "/readyz", "http")
 	checkPodName(t, r.wc, f)
+	checkGossip(t, r.wc, f)
 	if r.value(t, "worker.gpu.enabled") == true {
 		name := corev1.ResourceName(r.value(t, "worker.gpu.resourceName").(string))
 		q, ok := r.wc.Resources.Limits[name]

@@ -120,14 +120,30 @@ app.kubernetes.io/component: {{ index . 1 }}
 - --etcd={{ include "hymbaserve.etcdEndpoints" . }}
 - --nats={{ include "hymbaserve.natsURL" . }}
 - --log-level={{ .Values.logLevel }}
+- --gossip=0.0.0.0:{{ .Values.gossipPort }}
+- --gossip-advertise=$(POD_IP):{{ .Values.gossipPort }}
 {{- end }}
 
-{{/* POD_NAME and POD_NAMESPACE from the downward API. */}}
+{{/* The gossip container ports of coordinators and workers (memberlist uses TCP and UDP). */}}
+{{- define "hymbaserve.gossipPorts" -}}
+- name: gossip
+  containerPort: {{ .Values.gossipPort }}
+  protocol: TCP
+- name: gossip-udp
+  containerPort: {{ .Values.gossipPort }}
+  protocol: UDP
+{{- end }}
+
+{{/* POD_NAME, POD_NAMESPACE and POD_IP from the downward API. */}}
 {{- define "hymbaserve.podEnv" -}}
 - name: POD_NAME
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
@@ -239,6 +255,10 @@ are checked by values.schema.json.
 {{- end }}
 {{- if and (not $v.coordinator.publishWeights) (not $v.model.mountOnWorkers) }}
 {{- fail "coordinator.publishWeights: workers without the model (model.mountOnWorkers false) fetch their layers from the Object Store, so the coordinator must publish them" }}
+{{- end }}
+{{- $a := $v.worker.autoscaling }}
+{{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
+{{- fail (printf "worker.autoscaling: minReplicas %d is above maxReplicas %d" (int $a.minReplicas) (int $a.maxReplicas)) }}
 {{- end }}
 {{- if and $v.security.tls.enabled (empty $v.security.tls.serverSecret) (empty $v.security.tls.clientSecret) }}
 {{- fail "security.tls: enabled, but neither serverSecret nor clientSecret is set" }}
