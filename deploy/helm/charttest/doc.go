@@ -17,13 +17,15 @@
 //   - Wiring: ports, probes, flags and addresses agree across objects (container ports and
 //     --grpc/--http flags, Service target ports, the preStop drain address and the
 //     coordinator Service, etcd endpoints and members, the NATS URL and Service).
-//   - Binaries: the coordinator, worker and hymbactl are built and the coordinator and worker
-//     are run with exactly the rendered arguments (addresses replaced by loopback ones)
-//     against real etcd and NATS servers; every probe path of the rendered pods must answer
-//     200 on the real binaries, and hymbactl must have the drain and uncordon subcommands the
-//     hooks call. The etcd flags are parsed with etcd's own flag set and its probe paths
-//     are fetched from a real etcd v3.7 server; the rendered nats.conf is parsed by
-//     nats-server's configuration parser and its probe paths fetched from a real server.
+//   - Binaries: the coordinator, worker and hymbactl are built; one coordinator and two workers
+//     run with exactly the rendered arguments (ids and addresses replaced by loopback ones)
+//     against real etcd and NATS servers, and every probe path of their pods must answer 200.
+//     hymbactl must have the drain and uncordon subcommands the hooks call, and the rendered
+//     uncordon init script and preStop drain hook then run against the live cluster: the
+//     drained worker must end up holding no layers while the coordinator stays ready. The etcd
+//     flags are parsed with etcd's own flag set and its probe paths fetched from a real etcd
+//     v3.7 server; the rendered nats.conf is parsed by nats-server's configuration parser and
+//     its probe paths fetched from a real server run from it.
 //   - Images: each Dockerfile is multi-stage, builds the CPU binaries with CGO_ENABLED=0 (the
 //     CUDA worker with -tags cuda on an nvidia/cuda base), runs as a non-root USER, copies
 //     binaries of cmd/ directories that exist, uses a Go version not older than go.mod's, and

@@ -54,6 +54,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"nats.url=http://nats:4222", "/nats/url"},
 		{"nats.maxPayload=1 megabyte", "/nats/maxPayload"},
 		{"worker.leaseTTL=10", "/worker/leaseTTL"},
+		{"coordinator.rebalanceInterval=never", "/coordinator/rebalanceInterval"},
 		{"worker.autoscaling.targetCPUUtilizationPercentage=150", "/worker/autoscaling/targetCPUUtilizationPercentage"},
 		{"logLevel=verbose", "/logLevel"},
 		{"clusterName=no spaces", "/clusterName"},
