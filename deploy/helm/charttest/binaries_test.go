@@ -16,7 +16,8 @@ import (
 // run with exactly the rendered arguments (ids and addresses replaced by loopback ones)
 // against real etcd and NATS servers, serve every probe path of their pods. Then the
 // rendered uncordon init script and preStop drain hook run against them: the drained worker
-// must end up holding no layers while the coordinator stays ready.
+// must end up holding no layers while the coordinator stays ready, and the uncordon script
+// must succeed at its first try.
 func TestBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three binaries; skipped with -short")
@@ -37,8 +38,9 @@ func TestBinaries(t *testing.T) {
 	if !subOK {
 		t.Fatal("hymbactl lacks a subcommand the chart's hooks call; the hooks were not run")
 	}
-	t.Run("uncordon init container", func(t *testing.T) { runUncordon(t, bin, r, cl) })
+	// The order of a rolling update: the old pod's preStop hook, then the new pod's init.
 	t.Run("preStop drain", func(t *testing.T) { runDrain(t, bin, r, cl) })
+	t.Run("uncordon init container", func(t *testing.T) { runUncordon(t, bin, r, cl) })
 }
 
 // checkSubcommand runs `hymbactl SUB -h`: it must print SUB's usage with the --addr flag the
@@ -68,8 +70,8 @@ type cluster struct {
 }
 
 var (
-	coordAddrs = regexp.MustCompile(`grpc=(\S+) http=\S+`)
-	coordHTTP  = regexp.MustCompile(`grpc=\S+ http=(\S+)`)
+	grpcLine   = regexp.MustCompile(`grpc=(\S+) http=\S+`)
+	httpLine   = regexp.MustCompile(`grpc=\S+ http=(\S+)`)
 	healthAddr = regexp.MustCompile(`msg="health endpoints" addr=(\S+)`)
 )
 
@@ -95,8 +97,8 @@ func startCluster(t *testing.T, bin string, r *rendering) *cluster {
 	}
 	c := startProc(t, filepath.Join(bin, "coordinator"), renderedArgs(t, r.cc, merge(ep, map[string]string{
 		"--id": "charttest-c0", "--grpc": "127.0.0.1:0", "--http": "127.0.0.1:0"}))...)
-	cl.coordGRPC = c.waitFor(t, coordAddrs, 60*time.Second)
-	cl.coordHTTP = "http://" + c.waitFor(t, coordHTTP, time.Second)
+	cl.coordGRPC = c.waitFor(t, grpcLine, 60*time.Second)
+	cl.coordHTTP = "http://" + c.waitFor(t, httpLine, time.Second)
 	return cl
 }
 
@@ -111,8 +113,8 @@ func merge(a, b map[string]string) map[string]string {
 	return m
 }
 
-// runUncordon runs the rendered uncordon script for a worker; with a coordinator serving, it
-// must succeed on its first try.
+// runUncordon runs the rendered uncordon script for the drained worker, as its new pod would;
+// with a coordinator serving, it must succeed on its first try.
 func runUncordon(t *testing.T, bin string, r *rendering, cl *cluster) {
 	ic, _ := container(&r.worker.Spec.Template, "uncordon")
 	out, err := runScript(t, bin, ic.Command[2], coordinatorGRPC(t, r), cl.coordGRPC, cl.ids[0], time.Minute)
