@@ -82,10 +82,12 @@ func (p *procCluster) client(addr string) *client.Client {
 
 // load runs n greedy streaming requests of maxTokens at once; it returns once each has
 // received at least `after` tokens, with a function that waits for all and checks each against
-// the demo model run alone in this process.
-func (p *procCluster) load(c *client.Client, n, maxTokens, after int) (check func()) {
+// the demo model run alone in this process. That function returns another, which reports the
+// longest time a stream waited for its next token after a given instant.
+func (p *procCluster) load(c *client.Client, n, maxTokens, after int) (check func() (pause func(time.Time) time.Duration)) {
 	var mu sync.Mutex
 	counts := make([]int, n)
+	arrivals := make([][]time.Time, n)
 	got := make([][]int, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -96,6 +98,7 @@ func (p *procCluster) load(c *client.Client, n, maxTokens, after int) (check fun
 			res, err := c.Generate(p.ctx, client.IDsRequest(loadPrompt(i), maxTokens), func(*v1.GenerateResponse) {
 				mu.Lock()
 				counts[i]++
+				arrivals[i] = append(arrivals[i], time.Now())
 				mu.Unlock()
 			})
 			got[i], errs[i] = res.IDs, err
@@ -114,7 +117,7 @@ func (p *procCluster) load(c *client.Client, n, maxTokens, after int) (check fun
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	return func() {
+	return func() func(time.Time) time.Duration {
 		wg.Wait()
 		for i := range n {
 			if errs[i] != nil {
@@ -124,7 +127,23 @@ func (p *procCluster) load(c *client.Client, n, maxTokens, after int) (check fun
 				p.t.Fatalf("request %d: %d tokens, not those of an undisturbed run", i, len(got[i]))
 			}
 		}
+		return func(from time.Time) time.Duration { return longestPause(arrivals, from) }
 	}
+}
+
+// longestPause is the longest wait of any stream for its next token, counted from `from`.
+func longestPause(arrivals [][]time.Time, from time.Time) time.Duration {
+	var worst time.Duration
+	for _, as := range arrivals {
+		prev := from
+		for _, a := range as {
+			if a.After(from) {
+				worst = max(worst, a.Sub(prev))
+				prev = a
+			}
+		}
+	}
+	return worst
 }
 
 func loadPrompt(i int) []int { return []int{1, 450 + i, 4996, 338 + i%7, 263} }

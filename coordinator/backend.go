@@ -94,7 +94,8 @@ func mapError(err error) error {
 		return frontend.Errorf(frontend.ErrContextLength, "max_tokens", "%v", err)
 	case errors.Is(err, engine.ErrInvalid):
 		return frontend.Errorf(frontend.ErrInvalidRequest, "", "%v", err)
-	case errors.Is(err, engine.ErrClosed), errors.Is(err, pipeline.ErrNoRoute):
+	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrUnavailable),
+		errors.Is(err, pipeline.ErrNoRoute), errors.Is(err, pipeline.ErrStopped):
 		return frontend.Errorf(frontend.ErrUnavailable, "", "%v", err)
 	}
 	return err

@@ -63,6 +63,7 @@ type Coordinator struct {
 	subj  transport.Subjects
 	sched *engine.Scheduler
 
+	planMu   sync.Mutex // serialises plan changes (the plan loop, operators)
 	mu       sync.Mutex
 	bucket   string    // Object Store bucket with the weights ("" when not published)
 	changed  time.Time // when the plan in force was applied
@@ -197,6 +198,7 @@ func (c *Coordinator) lead(ctx context.Context) error {
 	}
 	c.log.Info("leading")
 	c.setLeader(true)
+	c.adoptRecord(ctx)
 	defer c.setLeader(false)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -219,6 +221,25 @@ func (c *Coordinator) lead(ctx context.Context) error {
 	return nil
 }
 
+// adoptRecord takes the plan in the registry as the one in force, so that a new leader keeps
+// the previous leader's layer placement (replan rewrites it under this coordinator's name).
+func (c *Coordinator) adoptRecord(ctx context.Context) {
+	rec, err := c.cfg.Registry.Plan(ctx)
+	if err != nil {
+		return
+	}
+	doc, err := pipeline.ParsePlanDoc(rec.Data)
+	if err != nil {
+		c.log.Warn("the plan in the registry is unreadable; planning afresh", "err", err)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.doc == nil || rec.Epoch > c.epoch {
+		c.doc, c.epoch = doc, rec.Epoch
+	}
+}
+
 // watchDeposed stops serving once another coordinator's plan is in the registry: the workers
 // follow that plan, so this coordinator's route is gone.
 func (c *Coordinator) watchDeposed(ctx context.Context) {
@@ -235,7 +256,7 @@ func (c *Coordinator) watchDeposed(ctx context.Context) {
 		c.mu.Unlock()
 		if was {
 			c.log.Warn("another coordinator leads: not serving", "leader", doc.Coordinator, "epoch", rec.Epoch)
-			c.exec.Interrupt("another coordinator leads")
+			c.exec.Stop("another coordinator leads (" + doc.Coordinator + ")")
 		}
 	}
 }

@@ -25,7 +25,7 @@ import (
 //
 // Streams see one pause; no token is lost, repeated or different. On any error the prepared
 // stages are dropped and the caller falls back to a plain change (sequences replayed).
-func (c *Coordinator) migrate(ctx context.Context, to *shard.Plan) (moved int, err error) {
+func (c *Coordinator) migrate(ctx context.Context, to *shard.Plan) (moved migration, err error) {
 	c.mu.Lock()
 	from := c.doc.Plan
 	c.mu.Unlock()
@@ -43,25 +43,38 @@ func (c *Coordinator) migrate(ctx context.Context, to *shard.Plan) (moved int, e
 	if err := c.ctlAll(ctx, to.Workers(), func(id string) pipeline.CtlRequest {
 		return pipeline.CtlRequest{Op: "prepare", First: where[id].First, Last: where[id].Last}
 	}); err != nil {
-		return 0, fmt.Errorf("prepare: %w", err)
+		return moved, fmt.Errorf("prepare: %w", err)
 	}
 	c.exec.Pause()
 	defer c.exec.Resume()
 	if err := c.exec.WaitIdle(ctx); err != nil {
-		return 0, err
+		return moved, err
 	}
 	assign := assignReplicas(c.exec.Seqs(), from, to)
+	touched := map[uint64]bool{}
 	for _, t := range transfers(c.exec.Seqs(), assign, from, to) {
-		if err := c.transfer(ctx, t); err != nil {
-			return 0, fmt.Errorf("moving layers [%d,%d) of %d sequences from %s to %s: %w", t.first, t.last, len(t.seqs), t.from, t.to, err)
+		n, err := c.transfer(ctx, t)
+		if err != nil {
+			return moved, fmt.Errorf("moving layers [%d,%d) of %d sequences from %s to %s: %w", t.first, t.last, len(t.seqs), t.from, t.to, err)
+		}
+		moved.bytes += n
+		for _, id := range t.seqs {
+			touched[id] = true
 		}
 	}
 	epoch, err := c.switchTo(ctx, to)
 	if err != nil {
-		return 0, err
+		return moved, err
 	}
 	c.exec.SetRouteMoved(pipeline.Route{Epoch: uint64(epoch), Plan: to}, assign)
-	return len(assign), nil
+	moved.seqs = len(touched)
+	return moved, nil
+}
+
+// migration is what a live migration moved.
+type migration struct {
+	seqs  int   // sequences whose state changed hands
+	bytes int64 // state bytes moved between workers
 }
 
 // assignReplicas keeps each sequence on its replica where `to` has the same one, and spreads
@@ -140,33 +153,34 @@ func transfers(seqs map[uint64][2]int, assign map[uint64]int, from, to *shard.Pl
 	return out
 }
 
-// transfer moves one batch: a graft within a worker, or an export and an import between two.
-func (c *Coordinator) transfer(ctx context.Context, t *transfer) error {
+// transfer moves one batch: a graft within a worker, or an export and an import between two
+// (returning the bytes sent).
+func (c *Coordinator) transfer(ctx context.Context, t *transfer) (int64, error) {
 	req := pipeline.CtlRequest{Seqs: t.seqs, First: t.first, Last: t.last}
 	if t.from == t.to {
 		req.Op = "graft"
-		return c.ctlOK(ctx, t.to, req)
+		return 0, c.ctlOK(ctx, t.to, req)
 	}
 	req.Op = "export"
 	blob, err := c.ctl(ctx, t.from, req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if len(blob) == 0 || blob[0] != 0 {
-		return fmt.Errorf("export: %s", replyError(blob))
+		return 0, fmt.Errorf("export: %s", replyError(blob))
 	}
 	subject, err := c.subj.KV(t.to)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	r, err := c.cfg.Transport.Request(ctx, subject, blob[1:])
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if e := replyError(r); e != "" {
-		return errors.New(e)
+		return 0, errors.New(e)
 	}
-	return nil
+	return int64(len(blob) - 1), nil
 }
 
 // ctl sends a control request and returns the raw reply.

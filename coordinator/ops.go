@@ -69,10 +69,11 @@ func (c *Coordinator) Rebalance(ctx context.Context, r *pb.RebalanceRequest) (*p
 	if r.GetDryRun() || len(out.Moves) == 0 {
 		return out, nil
 	}
-	if err := c.apply(ctx, to); err != nil {
+	m, err := c.apply(ctx, to)
+	if err != nil {
 		return nil, err
 	}
-	out.Applied = true
+	out.Applied, out.BytesMoved = true, uint64(m.bytes)
 	return out, nil
 }
 
@@ -94,32 +95,43 @@ func (c *Coordinator) Cordon(ctx context.Context, r *pb.CordonRequest) (*pb.Cord
 	return &pb.CordonResponse{}, nil
 }
 
-// Drain implements frontend.Operator: it cordons the worker and waits until the plan in force
-// no longer uses it (its sequences replayed elsewhere); with leave the worker then leaves.
+// Drain implements frontend.Operator: it cordons the worker and applies a plan without it (by
+// live migration when the cluster is healthy); with leave the worker then leaves.
 func (c *Coordinator) Drain(ctx context.Context, r *pb.DrainRequest) (*pb.DrainResponse, error) {
 	t0 := time.Now()
-	if _, err := c.Cordon(ctx, &pb.CordonRequest{Worker: r.GetWorker(), Cordon: true}); err != nil {
+	id := r.GetWorker()
+	if _, err := c.Cordon(ctx, &pb.CordonRequest{Worker: id, Cordon: true}); err != nil {
 		return nil, err
 	}
-	replays := c.exec.Replays()
-	for {
-		c.mu.Lock()
-		doc, epoch, ready := c.doc, c.epoch, c.ready
-		c.mu.Unlock()
-		if ready && doc != nil && !inPlan(doc.Plan, r.GetWorker()) {
-			out := &pb.DrainResponse{PlanEpoch: uint64(epoch), SequencesReplayed: uint32(c.exec.Replays() - replays),
-				Seconds: time.Since(t0).Seconds()}
-			if r.GetLeave() {
-				return out, c.tellLeave(ctx, r.GetWorker())
-			}
-			return out, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("drain %s: %w", r.GetWorker(), ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	c.mu.Lock()
+	if m, ok := c.members[id]; ok {
+		m.Cordoned = true // the registry's event may come later; plan without it now
+		c.members[id] = m
 	}
+	doc := c.doc
+	c.mu.Unlock()
+	replays := c.exec.Replays()
+	out := &pb.DrainResponse{}
+	if doc != nil && inPlan(doc.Plan, id) {
+		to, err := c.propose()
+		if err != nil {
+			return nil, err
+		}
+		m, err := c.apply(ctx, to)
+		if err != nil {
+			return nil, fmt.Errorf("drain %s: %w", id, err)
+		}
+		out.SequencesMoved, out.BytesMoved = uint32(m.seqs), uint64(m.bytes)
+	}
+	c.mu.Lock()
+	out.PlanEpoch = uint64(c.epoch)
+	c.mu.Unlock()
+	out.SequencesReplayed = uint32(c.exec.Replays() - replays)
+	out.Seconds = time.Since(t0).Seconds()
+	if r.GetLeave() {
+		return out, c.tellLeave(ctx, id)
+	}
+	return out, nil
 }
 
 // tellLeave asks a worker to deregister and stop.
@@ -188,10 +200,12 @@ func (c *Coordinator) Move(ctx context.Context, r *pb.MoveRequest) (*pb.MoveResp
 	if err != nil {
 		return nil, err
 	}
-	if err := c.apply(ctx, to); err != nil {
+	m, err := c.apply(ctx, to)
+	if err != nil {
 		return nil, err
 	}
-	return &pb.MoveResponse{Plan: planProto(to, uint64(c.epoch)), Seconds: time.Since(t0).Seconds()}, nil
+	return &pb.MoveResponse{Plan: planProto(to, uint64(c.epoch)), Seconds: time.Since(t0).Seconds(),
+		SequencesMoved: uint32(m.seqs), BytesMoved: uint64(m.bytes)}, nil
 }
 
 // movedPlan is p with the one stage holding exactly [first, last) given to worker `to`.

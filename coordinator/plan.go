@@ -58,9 +58,10 @@ func (c *Coordinator) applyMembers(ev registry.MembersEvent) {
 	}
 }
 
-// watchGossip turns memberlist's view into fast suspicion: a worker that leaves the ring (dead,
-// partitioned or shutting down) is left out of the next plan at once, without waiting for its
-// etcd lease to expire; one that rejoins is planned again.
+// watchGossip turns memberlist's view into fast failure handling: a worker that leaves the ring
+// (dead, partitioned or shutting down) and then fails a direct probe on its control subject is
+// left out of the next plan at once, without waiting for its etcd lease to expire (the lease's
+// expiry, when it comes, removes the member for good); one that rejoins is planned again.
 func (c *Coordinator) watchGossip(ctx context.Context, g *gossip.Gossip) {
 	for {
 		select {
@@ -68,23 +69,46 @@ func (c *Coordinator) watchGossip(ctx context.Context, g *gossip.Gossip) {
 			if !ok {
 				return
 			}
-			c.mu.Lock()
 			switch ev.Kind {
 			case gossip.EventLeave:
-				c.suspects[ev.Name] = true
+				go c.confirmLeave(ctx, ev.Name)
 			case gossip.EventJoin:
-				delete(c.suspects, ev.Name)
-			}
-			c.mu.Unlock()
-			if ev.Kind != gossip.EventUpdate {
-				c.log.Info("gossip", "event", ev.Kind, "member", ev.Name)
-				select {
-				case c.wake <- struct{}{}:
-				default:
-				}
+				c.setSuspect(ev.Name, false)
 			}
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// confirmLeave probes a worker gossip reports gone; if it does not answer, it is suspect.
+func (c *Coordinator) confirmLeave(ctx context.Context, id string) {
+	for range 3 {
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		_, err := c.workerStatus(pctx, id)
+		cancel()
+		if err == nil {
+			c.log.Info("gossip lost a worker that still answers: keeping it", "worker", id)
+			return
+		}
+	}
+	c.setSuspect(id, true)
+}
+
+func (c *Coordinator) setSuspect(id string, suspect bool) {
+	c.mu.Lock()
+	changed := c.suspects[id] != suspect
+	if suspect {
+		c.suspects[id] = true
+	} else {
+		delete(c.suspects, id)
+	}
+	c.mu.Unlock()
+	if changed {
+		c.log.Info("membership", "worker", id, "suspect", suspect)
+		select {
+		case c.wake <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -126,6 +150,8 @@ func (c *Coordinator) replan(ctx context.Context) error {
 	c.mu.Unlock()
 	switch {
 	case cur == nil || !servable(cur.Plan, ws):
+	case cur.Coordinator != c.cfg.ID:
+		plan = cur.Plan // adopt the previous leader's plan: the workers keep their layers
 	case reflect.DeepEqual(cur.Plan.Replicas, plan.Replicas):
 		return nil
 	case plan.Estimate.TokensPerSecond < cur.Plan.Estimate.TokensPerSecond*(1+c.cfg.RebalanceGain):
@@ -138,7 +164,8 @@ func (c *Coordinator) replan(ctx context.Context) error {
 		c.wakeAfter(c.cfg.RebalanceInterval - since)
 		return nil
 	}
-	return c.apply(ctx, plan)
+	_, err = c.apply(ctx, plan)
+	return err
 }
 
 // servable reports whether every worker of plan is still a plannable member.
@@ -157,25 +184,31 @@ func servable(plan *shard.Plan, ws []shard.Worker) bool {
 
 // apply makes plan the plan in force: by live migration when every worker of the plan in force
 // is alive (their sequences' state moves, nothing is recomputed), else — or when migration
-// fails — by a plain switch after which the sequences whose stages changed are replayed.
-func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) error {
+// fails — by a plain switch after which the sequences whose stages changed are replayed. It
+// reports what the migration moved.
+func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) (migration, error) {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
 	c.mu.Lock()
 	cur := c.doc
 	c.mu.Unlock()
+	if cur != nil && reflect.DeepEqual(cur.Plan.Replicas, plan.Replicas) && cur.Coordinator == c.cfg.ID {
+		return migration{}, nil // applied meanwhile
+	}
 	if cur != nil && c.alive(cur.Plan) {
-		n, err := c.migrate(ctx, plan)
+		m, err := c.migrate(ctx, plan)
 		if err == nil {
-			c.log.Info("plan changed by live migration", "sequences", n)
-			return nil
+			c.log.Info("plan changed by live migration", "sequences", m.seqs, "bytes", m.bytes)
+			return m, nil
 		}
 		c.log.Warn("live migration failed; the affected sequences will be replayed", "err", err)
 	}
 	epoch, err := c.switchTo(ctx, plan)
 	if err != nil {
-		return err
+		return migration{}, err
 	}
 	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
-	return nil
+	return migration{}, nil
 }
 
 // alive reports whether every worker of plan is registered and not suspected.

@@ -17,6 +17,10 @@ import (
 // ErrNoRoute means no plan is in force yet: the cluster cannot serve.
 var ErrNoRoute = errors.New("pipeline: no plan in force")
 
+// ErrStopped means this executor's route was taken over (another coordinator leads): its
+// requests cannot go on here and should be retried against the leader.
+var ErrStopped = errors.New("pipeline: route taken over")
+
 // Route is the plan the executor sends steps along.
 type Route struct {
 	Epoch uint64
@@ -38,6 +42,7 @@ type Executor struct {
 	lost    map[uint64]bool // sequences whose state a plan change dropped
 	replays int             // sequences ever dropped by plan changes
 	paused  bool            // new steps wait until Resume
+	stopped string          // why steps fail with ErrStopped ("" while serving)
 	resumed *sync.Cond      // on mu
 	perRep  []int           // sequences per replica
 	pending map[uint64]chan reply
@@ -96,6 +101,7 @@ func (e *Executor) SetRoute(r Route) {
 		remap = SameReplicas(e.route.Plan, r.Plan)
 	}
 	e.route = &r
+	e.stopped = ""
 	e.perRep = make([]int, len(r.Plan.Replicas))
 	for id, s := range e.seqs {
 		if j, ok := remap[s.replica]; ok {
@@ -124,6 +130,17 @@ func (e *Executor) Interrupt(reason string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.failPending(reason)
+}
+
+// Stop fails the steps in flight and every later one with ErrStopped until the next SetRoute.
+func (e *Executor) Stop(reason string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopped = reason
+	for id, ch := range e.pending {
+		ch <- reply{err: fmt.Errorf("%w: %s", ErrStopped, reason)}
+		delete(e.pending, id)
+	}
 }
 
 // Pause holds new steps back until Resume (at a step boundary: steps already sent finish).
@@ -320,6 +337,9 @@ func (e *Executor) prepare(ctx context.Context, segs []engine.Seg) ([]call, Rout
 			return nil, Route{}, err
 		}
 		e.resumed.Wait()
+	}
+	if e.stopped != "" {
+		return nil, Route{}, fmt.Errorf("%w: %s", ErrStopped, e.stopped)
 	}
 	if e.route == nil {
 		return nil, Route{}, fmt.Errorf("%w: %w", engine.ErrRetry, ErrNoRoute)

@@ -167,8 +167,8 @@ func runDrain(args []string, stdout, stderr io.Writer) error {
 		return a.Drain(ctx, &v1.DrainRequest{Worker: worker, Leave: !*stay})
 	}, stdout, func(w io.Writer, m proto.Message) error {
 		r := m.(*v1.DrainResponse)
-		_, err := fmt.Fprintf(w, "drained %s in %.1f s: plan epoch %d no longer uses it; %d sequences replayed elsewhere\n",
-			worker, r.GetSeconds(), r.GetPlanEpoch(), r.GetSequencesReplayed())
+		_, err := fmt.Fprintf(w, "drained %s in %.1f s: plan epoch %d no longer uses it; %d sequences moved (%s of state), %d replayed\n",
+			worker, r.GetSeconds(), r.GetPlanEpoch(), r.GetSequencesMoved(), mib(r.GetBytesMoved()), r.GetSequencesReplayed())
 		return err
 	})
 }
@@ -205,7 +205,8 @@ func runMove(args []string, stdout, stderr io.Writer) error {
 		return adm.Move(ctx, &v1.MoveRequest{LayerBegin: a, LayerEnd: b, To: *to})
 	}, stdout, func(w io.Writer, m proto.Message) error {
 		r := m.(*v1.MoveResponse)
-		printPlan(w, fmt.Sprintf("moved layers [%d,%d) to %s in %.1f s; plan", a, b, *to, r.GetSeconds()), r.GetPlan())
+		printPlan(w, fmt.Sprintf("moved layers [%d,%d) to %s in %.1f s (%d sequences, %s of state); plan",
+			a, b, *to, r.GetSeconds(), r.GetSequencesMoved(), mib(r.GetBytesMoved())), r.GetPlan())
 		return nil
 	})
 }

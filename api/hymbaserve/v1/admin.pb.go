@@ -562,7 +562,9 @@ type RebalanceResponse struct {
 	// Rough pause of the affected streams: loading plus replay, seconds.
 	ExpectedPauseSeconds float64 `protobuf:"fixed64,6,opt,name=expected_pause_seconds,json=expectedPauseSeconds,proto3" json:"expected_pause_seconds,omitempty"`
 	// True when the plan was committed (not a dry run, and it differs).
-	Applied       bool `protobuf:"varint,7,opt,name=applied,proto3" json:"applied,omitempty"`
+	Applied bool `protobuf:"varint,7,opt,name=applied,proto3" json:"applied,omitempty"`
+	// Bytes of sequence state moved between workers by the live migration.
+	BytesMoved    uint64 `protobuf:"varint,8,opt,name=bytes_moved,json=bytesMoved,proto3" json:"bytes_moved,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -644,6 +646,13 @@ func (x *RebalanceResponse) GetApplied() bool {
 		return x.Applied
 	}
 	return false
+}
+
+func (x *RebalanceResponse) GetBytesMoved() uint64 {
+	if x != nil {
+		return x.BytesMoved
+	}
+	return 0
 }
 
 type CordonRequest struct {
@@ -794,8 +803,11 @@ type DrainResponse struct {
 	PlanEpoch         uint64  `protobuf:"varint,1,opt,name=plan_epoch,json=planEpoch,proto3" json:"plan_epoch,omitempty"`
 	SequencesReplayed uint32  `protobuf:"varint,2,opt,name=sequences_replayed,json=sequencesReplayed,proto3" json:"sequences_replayed,omitempty"`
 	Seconds           float64 `protobuf:"fixed64,3,opt,name=seconds,proto3" json:"seconds,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Sequences whose state moved, and its bytes.
+	SequencesMoved uint32 `protobuf:"varint,4,opt,name=sequences_moved,json=sequencesMoved,proto3" json:"sequences_moved,omitempty"`
+	BytesMoved     uint64 `protobuf:"varint,5,opt,name=bytes_moved,json=bytesMoved,proto3" json:"bytes_moved,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DrainResponse) Reset() {
@@ -845,6 +857,20 @@ func (x *DrainResponse) GetSequencesReplayed() uint32 {
 func (x *DrainResponse) GetSeconds() float64 {
 	if x != nil {
 		return x.Seconds
+	}
+	return 0
+}
+
+func (x *DrainResponse) GetSequencesMoved() uint32 {
+	if x != nil {
+		return x.SequencesMoved
+	}
+	return 0
+}
+
+func (x *DrainResponse) GetBytesMoved() uint64 {
+	if x != nil {
+		return x.BytesMoved
 	}
 	return 0
 }
@@ -1313,11 +1339,13 @@ func (x *MoveRequest) GetTo() string {
 }
 
 type MoveResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	Seconds       float64                `protobuf:"fixed64,2,opt,name=seconds,proto3" json:"seconds,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Plan           *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	Seconds        float64                `protobuf:"fixed64,2,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	SequencesMoved uint32                 `protobuf:"varint,3,opt,name=sequences_moved,json=sequencesMoved,proto3" json:"sequences_moved,omitempty"`
+	BytesMoved     uint64                 `protobuf:"varint,4,opt,name=bytes_moved,json=bytesMoved,proto3" json:"bytes_moved,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *MoveResponse) Reset() {
@@ -1364,6 +1392,20 @@ func (x *MoveResponse) GetSeconds() float64 {
 	return 0
 }
 
+func (x *MoveResponse) GetSequencesMoved() uint32 {
+	if x != nil {
+		return x.SequencesMoved
+	}
+	return 0
+}
+
+func (x *MoveResponse) GetBytesMoved() uint64 {
+	if x != nil {
+		return x.BytesMoved
+	}
+	return 0
+}
+
 var File_hymbaserve_v1_admin_proto protoreflect.FileDescriptor
 
 const file_hymbaserve_v1_admin_proto_rawDesc = "" +
@@ -1399,7 +1441,7 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x04 \x01(\x04R\tloadBytes\"+\n" +
 	"\x10RebalanceRequest\x12\x17\n" +
-	"\adry_run\x18\x01 \x01(\bR\x06dryRun\"\xab\x02\n" +
+	"\adry_run\x18\x01 \x01(\bR\x06dryRun\"\xcc\x02\n" +
 	"\x11RebalanceResponse\x12'\n" +
 	"\x04from\x18\x01 \x01(\v2\x13.hymbaserve.v1.PlanR\x04from\x12#\n" +
 	"\x02to\x18\x02 \x01(\v2\x13.hymbaserve.v1.PlanR\x02to\x12)\n" +
@@ -1408,19 +1450,24 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"load_bytes\x18\x04 \x01(\x04R\tloadBytes\x12.\n" +
 	"\x13sequences_to_replay\x18\x05 \x01(\rR\x11sequencesToReplay\x124\n" +
 	"\x16expected_pause_seconds\x18\x06 \x01(\x01R\x14expectedPauseSeconds\x12\x18\n" +
-	"\aapplied\x18\a \x01(\bR\aapplied\"?\n" +
+	"\aapplied\x18\a \x01(\bR\aapplied\x12\x1f\n" +
+	"\vbytes_moved\x18\b \x01(\x04R\n" +
+	"bytesMoved\"?\n" +
 	"\rCordonRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x16\n" +
 	"\x06cordon\x18\x02 \x01(\bR\x06cordon\"\x10\n" +
 	"\x0eCordonResponse\"<\n" +
 	"\fDrainRequest\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x14\n" +
-	"\x05leave\x18\x02 \x01(\bR\x05leave\"w\n" +
+	"\x05leave\x18\x02 \x01(\bR\x05leave\"\xc1\x01\n" +
 	"\rDrainResponse\x12\x1d\n" +
 	"\n" +
 	"plan_epoch\x18\x01 \x01(\x04R\tplanEpoch\x12-\n" +
 	"\x12sequences_replayed\x18\x02 \x01(\rR\x11sequencesReplayed\x12\x18\n" +
-	"\aseconds\x18\x03 \x01(\x01R\aseconds\"\x0f\n" +
+	"\aseconds\x18\x03 \x01(\x01R\aseconds\x12'\n" +
+	"\x0fsequences_moved\x18\x04 \x01(\rR\x0esequencesMoved\x12\x1f\n" +
+	"\vbytes_moved\x18\x05 \x01(\x04R\n" +
+	"bytesMoved\"\x0f\n" +
 	"\rStatusRequest\"\x95\x01\n" +
 	"\x0eStatusResponse\x12\x1d\n" +
 	"\n" +
@@ -1458,10 +1505,13 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\vlayer_begin\x18\x01 \x01(\rR\n" +
 	"layerBegin\x12\x1b\n" +
 	"\tlayer_end\x18\x02 \x01(\rR\blayerEnd\x12\x0e\n" +
-	"\x02to\x18\x03 \x01(\tR\x02to\"Q\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"\x9b\x01\n" +
 	"\fMoveResponse\x12'\n" +
 	"\x04plan\x18\x01 \x01(\v2\x13.hymbaserve.v1.PlanR\x04plan\x12\x18\n" +
-	"\aseconds\x18\x02 \x01(\x01R\aseconds*\xc4\x01\n" +
+	"\aseconds\x18\x02 \x01(\x01R\aseconds\x12'\n" +
+	"\x0fsequences_moved\x18\x03 \x01(\rR\x0esequencesMoved\x12\x1f\n" +
+	"\vbytes_moved\x18\x04 \x01(\x04R\n" +
+	"bytesMoved*\xc4\x01\n" +
 	"\vWorkerState\x12\x1c\n" +
 	"\x18WORKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14WORKER_STATE_JOINING\x10\x01\x12\x16\n" +
