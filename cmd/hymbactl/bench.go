@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,9 +28,17 @@ type benchResult struct {
 	PrefillTokS      float64 `json:"prefill_tok_s"`
 	DecodeTokS       float64 `json:"decode_tok_s"`
 	DecodeBatch8TokS float64 `json:"decode_batch8_tok_s"`
-	DecodeVsRoofline float64 `json:"decode_vs_roofline"`
-	DecodeSteps      int     `json:"decode_steps"`
-	BuildSeconds     float64 `json:"build_seconds"`
+	// DecodeBatches maps a batch size (--batches) to its decode tokens/s and GFLOP/s reached.
+	DecodeBatches    map[string]batchFigure `json:"decode_batches,omitempty"`
+	DecodeVsRoofline float64                `json:"decode_vs_roofline"`
+	DecodeSteps      int                    `json:"decode_steps"`
+	BuildSeconds     float64                `json:"build_seconds"`
+}
+
+// batchFigure is one batch size's decode speed.
+type batchFigure struct {
+	TokS   float64 `json:"tok_s"`
+	GFLOPS float64 `json:"gflop_s"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -39,6 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	f32 := fs.Bool("f32", false, "float32 weights instead of BF16")
 	prefill := fs.Int("prefill", 128, "prompt tokens for the prefill measurement")
 	steps := fs.Int("steps", 16, "decode steps to time")
+	batches := fs.String("batches", "", "also time decode at these batch sizes, e.g. 1,8,32,64")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +67,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	r.BuildSeconds = time.Since(t0).Seconds()
 	r.WeightBytes = m.WeightBytes()
 	r.RooflineTokS = r.BandwidthGBs * 1e9 / float64(r.WeightBytes)
-	if err := benchModel(m, &r); err != nil {
+	if err := benchModel(m, &r, *batches); err != nil {
 		return err
 	}
 	r.DecodeVsRoofline = r.DecodeTokS / r.RooflineTokS
@@ -71,7 +81,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 // benchModel measures prefill of one prompt, batch-1 decode after it, and batch-8 decode of
 // eight copies of that sequence (forked states: the measurement is of decode, not of prefill).
-func benchModel(m *model.Model, r *benchResult) error {
+func benchModel(m *model.Model, r *benchResult, batches string) error {
 	ids := make([]int, r.PrefillTokens)
 	for i := range ids {
 		ids[i] = 1 + (i*7919)%(m.Cfg.VocabSize-1)
@@ -97,8 +107,27 @@ func benchModel(m *model.Model, r *benchResult) error {
 	for i := range batch {
 		batch[i] = base.Clone(uint64(200 + i))
 	}
-	r.DecodeBatch8TokS, err = timeDecode(m, batch, max(r.DecodeSteps/2, 2))
-	return err
+	if r.DecodeBatch8TokS, err = timeDecode(m, batch, max(r.DecodeSteps/2, 2)); err != nil || batches == "" {
+		return err
+	}
+	ids2, err := parseIDs(batches)
+	if err != nil {
+		return fmt.Errorf("--batches: %w", err)
+	}
+	r.DecodeBatches = map[string]batchFigure{}
+	flops := 2 * float64(m.WeightBytes()) / 2 // 2 FLOP per BF16 weight read, per token
+	for _, n := range ids2 {
+		seqs := make([]*model.SeqState, n)
+		for i := range seqs {
+			seqs[i] = base.Clone(uint64(1000 + i))
+		}
+		tps, err := timeDecode(m, seqs, max(r.DecodeSteps/4, 2))
+		if err != nil {
+			return err
+		}
+		r.DecodeBatches[strconv.Itoa(n)] = batchFigure{TokS: tps, GFLOPS: tps * flops / 1e9}
+	}
+	return nil
 }
 
 // timeDecode runs steps decode steps over seqs together (after one warm-up step) and returns
