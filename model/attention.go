@@ -13,14 +13,13 @@ func (m *Model) attention(l *Layer, segs []Segment, lay Layout, s *scratch) {
 		if l.OwnsKV {
 			m.storeKV(l, c, g, s)
 		}
-		if need := d.M + c.n; len(s.sc) < need {
-			s.sc = make([]float32, need)
+		rows := g.Meta + g.Text
+		spans := make([][]kernels.Span, rows)
+		for j := range rows {
+			spans[j] = m.allowed(l, c, g, j, nil)
 		}
-		for j := range g.Meta + g.Text {
-			r := g.Off + j
-			s.sp = m.allowed(l, c, g, j, s.sp[:0])
-			kernels.Attend(s.attn[r*d.D:(r+1)*d.D], s.q[r*d.H:(r+1)*d.H], c.k, c.v, s.sp, shape, s.sc)
-		}
+		lo, hi := g.Off, g.Off+rows
+		kernels.AttendRows(s.attn[lo*d.D:hi*d.D], s.q[lo*d.H:hi*d.H], c.k, c.v, spans, shape)
 	}
 }
 
