@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"github.com/hymbaserve/hymbaserve/checkpoint"
 	"github.com/hymbaserve/hymbaserve/model"
@@ -23,9 +24,16 @@ const Seed = 20241120
 // 0/15/31, the same kv_reuse_groups, 128 meta tokens, window 1024, the real vocabulary) at a
 // hidden size of 160 with 5 heads sharing 1 KV head — about 17 M parameters.
 func Config() *model.Config {
-	c, err := model.ParseConfig([]byte(configJSON))
-	if err != nil {
-		panic("demo: built-in config invalid: " + err.Error()) // a bug in this file, caught by its test
+	c := model.Hymba15B()
+	c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads = 160, 5, 1
+	c.IntermediateSize, c.MambaDtRank, c.VHeadDim = 352, 10, 64
+	c.TorchDtype = "bfloat16"
+	c.ConvDim = map[string]int{}
+	for l := range c.NumHiddenLayers {
+		c.ConvDim[strconv.Itoa(l)] = c.Inner()
+	}
+	if err := c.Validate(); err != nil {
+		panic("demo: built-in config invalid: " + err.Error()) // a bug in this function, caught by every test
 	}
 	return c
 }
