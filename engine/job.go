@@ -24,6 +24,7 @@ type job struct {
 	res     Result
 	err     error
 
+	reserved   bool      // holds a Budget reservation
 	replayFrom time.Time // first failure of the current replay streak
 	replays    int       // times the sequence was replayed after losing its state
 }

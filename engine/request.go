@@ -60,5 +60,10 @@ func (s *Scheduler) validate(r *Request) error {
 	if err := r.Params.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if s.opt.Budget != nil {
+		if err := s.opt.Budget.Fits(len(r.Prompt) + r.MaxTokens); err != nil {
+			return fmt.Errorf("%w: %v", ErrContextLength, err)
+		}
+	}
 	return nil
 }

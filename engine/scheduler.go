@@ -21,6 +21,20 @@ type Options struct {
 	// RetryFor bounds how long a request keeps being replayed after failed steps before it
 	// fails with ErrUnavailable (default 2 minutes).
 	RetryFor time.Duration
+	// Budget, when set, admits a sequence only while there is memory for its whole length
+	// (prompt + max_tokens); others wait in arrival order.
+	Budget Budget
+}
+
+// Budget is the memory the sequences' state may use, reserved at admission for a sequence's
+// whole length, so that a running sequence never runs out of room.
+type Budget interface {
+	// Fits returns nil, or why a sequence of tokens text tokens can never be held.
+	Fits(tokens int) error
+	// Reserve claims room for sequence seq of up to tokens text tokens; false means not now.
+	Reserve(seq uint64, tokens int) bool
+	// Free returns seq's room.
+	Free(seq uint64)
 }
 
 // Scheduler batches the sequences of concurrent requests into steps on an Executor. Every step
@@ -87,36 +101,57 @@ func (s *Scheduler) Generate(ctx context.Context, req *Request) (Result, error) 
 // Run schedules steps until ctx ends; then pending requests fail with ErrClosed.
 func (s *Scheduler) Run(ctx context.Context) error {
 	defer s.once.Do(func() { close(s.closed) })
-	var active []*job
+	var active, waiting []*job
 	for {
-		if len(active) == 0 {
+		if len(active) == 0 && len(waiting) == 0 {
 			select {
 			case j := <-s.submit:
-				active = append(active, j)
+				waiting = append(waiting, j)
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
-		active = s.admit(active)
+		waiting = s.receive(waiting)
+		active, waiting = s.admit(active, s.dropCancelled(waiting))
 		if ctx.Err() != nil {
-			s.fail(active, ErrClosed)
+			s.fail(append(active, waiting...), ErrClosed)
 			return ctx.Err()
+		}
+		if len(active) == 0 {
+			if len(waiting) > 0 { // nothing runs, yet the head does not fit: the budget is wrong
+				s.fail(waiting[:1], fmt.Errorf("%w: no memory for the request with nothing else running", ErrUnavailable))
+				waiting = waiting[1:]
+			}
+			continue
 		}
 		active = s.step(ctx, active)
 	}
 }
 
-// admit takes newly submitted jobs without blocking, up to MaxBatch active.
-func (s *Scheduler) admit(active []*job) []*job {
-	for len(active) < s.opt.MaxBatch {
+// receive takes newly submitted jobs without blocking.
+func (s *Scheduler) receive(waiting []*job) []*job {
+	for {
 		select {
 		case j := <-s.submit:
-			active = append(active, j)
+			waiting = append(waiting, j)
 		default:
-			return active
+			return waiting
 		}
 	}
-	return active
+}
+
+// admit moves waiting jobs, in order, to the active set while there is room: MaxBatch
+// sequences, and memory for each one's whole length when a Budget is set.
+func (s *Scheduler) admit(active, waiting []*job) ([]*job, []*job) {
+	for len(waiting) > 0 && len(active) < s.opt.MaxBatch {
+		j := waiting[0]
+		if s.opt.Budget != nil && !s.opt.Budget.Reserve(j.id, len(j.req.Prompt)+j.req.MaxTokens) {
+			break
+		}
+		j.reserved = s.opt.Budget != nil
+		active, waiting = append(active, j), waiting[1:]
+	}
+	return active, waiting
 }
 
 // step runs one step over the active jobs and returns those still running.
@@ -150,7 +185,7 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 		finished, err := j.advance(logits[i*s.opt.Vocab : (i+1)*s.opt.Vocab])
 		if finished {
 			s.ex.Release(j.id)
-			j.finish(err)
+			s.finish(j, err)
 			done = append(done, j)
 		}
 	}
@@ -212,8 +247,17 @@ func (s *Scheduler) dropCancelled(active []*job) []*job {
 func (s *Scheduler) fail(js []*job, err error) {
 	for _, j := range js {
 		s.ex.Release(j.id)
-		j.finish(err)
+		s.finish(j, err)
 	}
+}
+
+// finish ends a job and frees its memory reservation.
+func (s *Scheduler) finish(j *job, err error) {
+	if j.reserved {
+		s.opt.Budget.Free(j.id)
+		j.reserved = false
+	}
+	j.finish(err)
 }
 
 func without(all, drop []*job) []*job {

@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// slots is a Budget of n sequences of at most max tokens; it records the most held at once.
+type slots struct {
+	mu     sync.Mutex
+	n, max int
+	held   map[uint64]bool
+	most   int
+}
+
+func (b *slots) Fits(tokens int) error {
+	if tokens > b.max {
+		return fmt.Errorf("%d tokens need more than the %d a slot holds", tokens, b.max)
+	}
+	return nil
+}
+
+func (b *slots) Reserve(seq uint64, tokens int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.held) >= b.n {
+		return false
+	}
+	b.held[seq] = true
+	b.most = max(b.most, len(b.held))
+	return true
+}
+
+func (b *slots) Free(seq uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.held, seq)
+}
+
+// TestBudgetQueuesAndRefuses: with room for 2 sequences, 6 concurrent requests run at most 2 at a
+// time and all give their tokens alone; a request that can never fit is refused at once.
+func TestBudgetQueuesAndRefuses(t *testing.T) {
+	m := tinyModel(t)
+	b := &slots{n: 2, max: 60, held: map[uint64]bool{}}
+	s := startScheduler(t, NewLocal(m), m, Options{Budget: b})
+	var wg sync.WaitGroup
+	got := make([][]int, 6)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.Generate(context.Background(), &Request{Prompt: testPrompt(5+i*3, i), MaxTokens: 20})
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = res.IDs
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if want := greedyAlone(t, m, testPrompt(5+i*3, i), 20); !slices.Equal(got[i], want) {
+			t.Fatalf("request %d: %v, alone %v", i, got[i], want)
+		}
+	}
+	if b.most != 2 || len(b.held) != 0 {
+		t.Fatalf("at most %d sequences held at once (want 2), %d still held", b.most, len(b.held))
+	}
+	_, err := s.Generate(context.Background(), &Request{Prompt: testPrompt(50, 1), MaxTokens: 20})
+	if !errors.Is(err, ErrContextLength) {
+		t.Fatalf("a request that never fits: %v, want ErrContextLength", err)
+	}
+}
