@@ -1,12 +1,16 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/shard"
 )
 
@@ -50,5 +54,51 @@ func TestClusterHTTPErrors(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"completion_tokens":4`) {
 		t.Fatalf("good request: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestAdmissionByMemory gives one worker memory for its weights and about two sequences: eight
+// concurrent requests all complete (queued, then admitted as others finish) with the tokens
+// each gives alone, and a request that could never fit is refused with a clear error.
+func TestAdmissionByMemory(t *testing.T) {
+	m := localModel(t)
+	cfg := m.Cfg
+	costs := shard.LayerCosts(cfg, shard.Options{WeightBytes: 4, StateBytes: 4, MaxSeqs: 1, ContextLen: 70 + cfg.NumMemoryTokens})
+	var perSeq int64
+	for _, c := range costs[:cfg.NumHiddenLayers] {
+		perSeq += c.StateBytesPerSeq
+	}
+	d, c := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, WorkerMem: m.WeightBytes() + perSeq*5/2,
+		Plan: shard.Options{Stages: 1, MaxSeqs: 1, ContextLen: 80}})
+	lens := []int{3, 8, 13, 18, 23, 28, 33, 38}
+	var wg sync.WaitGroup
+	got := make([][]int, len(lens))
+	errs := make([]error, len(lens))
+	for i, n := range lens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.Generate(context.Background(), client.IDsRequest(prompt(n, i), 70-n), nil)
+			got[i], errs[i] = res.IDs, err
+		}()
+	}
+	wg.Wait()
+	for i, n := range lens {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if want := greedyLocal(t, m, prompt(n, i), 70-n); !slices.Equal(got[i], want) {
+			t.Fatalf("request %d: %v, alone %v", i, got[i], want)
+		}
+	}
+	url := "http://" + d.Coordinator.Servers.HTTPAddr + "/v1/completions"
+	resp, err := http.Post(url, "application/json", strings.NewReader(`{"prompt":[1,2,3],"max_tokens":4000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "offers") {
+		t.Fatalf("a request beyond the memory: %d %s", resp.StatusCode, b)
 	}
 }

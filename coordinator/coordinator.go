@@ -52,21 +52,23 @@ type Config struct {
 
 // Coordinator plans the cluster and serves requests.
 type Coordinator struct {
-	cfg   Config
-	log   *slog.Logger
-	mcfg  *model.Config
-	tok   *tokenizer.Tokenizer
-	name  string
-	src   model.TensorSource // weights to publish
-	close func()
-	exec  *pipeline.Executor
-	subj  transport.Subjects
-	sched *engine.Scheduler
+	cfg    Config
+	log    *slog.Logger
+	mcfg   *model.Config
+	tok    *tokenizer.Tokenizer
+	name   string
+	src    model.TensorSource // weights to publish
+	close  func()
+	exec   *pipeline.Executor
+	ledger *ledger
+	subj   transport.Subjects
+	sched  *engine.Scheduler
 
 	planMu   sync.Mutex // serialises plan changes (the plan loop, operators)
 	mu       sync.Mutex
-	bucket   string    // Object Store bucket with the weights ("" when not published)
-	changed  time.Time // when the plan in force was applied
+	bucket   string           // Object Store bucket with the weights ("" when not published)
+	weights  map[string]int64 // weight bytes each worker of the plan reported
+	changed  time.Time        // when the plan in force was applied
 	members  map[string]registry.Member
 	suspects map[string]bool // workers gossip reports gone, excluded until they rejoin or etcd confirms
 	wake     chan struct{}   // wakes the plan loop
@@ -91,7 +93,7 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.RebalanceInterval == 0 {
 		cfg.RebalanceInterval = 10 * time.Second
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{},
+	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{}, weights: map[string]int64{},
 		suspects: map[string]bool{}, wake: make(chan struct{}, 1), close: func() {}}
 	err := c.loadModel()
 	if err != nil {
@@ -107,8 +109,10 @@ func New(cfg Config) (*Coordinator, error) {
 		return nil, fmt.Errorf("coordinator: %w", err)
 	}
 	c.exec = exec
+	c.ledger = newLedger(c.mcfg, exec)
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
 		Vocab: c.mcfg.VocabSize, MaxContext: MaxContext(c.mcfg), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
+		Budget: c.ledger,
 	})
 	return c, nil
 }

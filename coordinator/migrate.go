@@ -67,6 +67,7 @@ func (c *Coordinator) migrate(ctx context.Context, to *shard.Plan) (moved migrat
 		return moved, err
 	}
 	c.exec.SetRouteMoved(pipeline.Route{Epoch: uint64(epoch), Plan: to}, assign)
+	c.routeSet(to)
 	moved.seqs = len(touched)
 	return moved, nil
 }

@@ -208,7 +208,19 @@ func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) (migration, e
 		return migration{}, err
 	}
 	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
+	c.routeSet(plan)
 	return migration{}, nil
+}
+
+// routeSet gives the ledger the new plan's memory: each worker's capacity less its weights.
+func (c *Coordinator) routeSet(plan *shard.Plan) {
+	c.mu.Lock()
+	budget := map[string]int64{}
+	for _, id := range plan.Workers() {
+		budget[id] = c.members[id].Capacity.MemBytes - c.weights[id]
+	}
+	c.mu.Unlock()
+	c.ledger.setRoute(plan, budget)
 }
 
 // alive reports whether every worker of plan is registered and not suspected.
@@ -300,6 +312,9 @@ func (c *Coordinator) waitReady(ctx context.Context, epoch uint64, plan *shard.P
 		for {
 			st, err := c.workerStatus(ctx, id)
 			if err == nil && st.Epoch == epoch && st.Loaded {
+				c.mu.Lock()
+				c.weights[id] = st.WeightBytes
+				c.mu.Unlock()
 				break
 			}
 			if err == nil && st.Epoch == epoch && st.LoadError != "" {

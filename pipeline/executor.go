@@ -175,6 +175,17 @@ func (e *Executor) WaitIdle(ctx context.Context) error {
 	}
 }
 
+// Pin places a new sequence (before its first step) on replica r.
+func (e *Executor) Pin(seq uint64, r int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.seqs[seq]; ok || e.route == nil || r >= len(e.route.Plan.Replicas) {
+		return
+	}
+	e.seqs[seq] = &seqInfo{replica: r}
+	e.perRep[r]++
+}
+
 // Seqs returns each sequence's replica and position.
 func (e *Executor) Seqs() map[uint64][2]int {
 	e.mu.Lock()

@@ -1,0 +1,161 @@
+package coordinator
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/model"
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/shard"
+)
+
+// ledger is the coordinator's engine.Budget: for every worker of the route, the memory it offers
+// for sequence state (its capacity less the weights it holds) and what admitted sequences may
+// reach at their full length (prompt + max_tokens). A sequence is admitted to a replica only
+// when every stage of it has room, and pinned there; so no running sequence ever finds a
+// worker out of memory.
+type ledger struct {
+	cfg  *model.Config
+	exec *pipeline.Executor
+
+	mu     sync.Mutex
+	plan   *shard.Plan
+	budget map[string]int64 // worker → bytes for sequence state
+	used   map[string]int64
+	seqs   map[uint64]int // sequence → tokens reserved
+	rep    map[uint64]int // sequence → replica
+}
+
+var _ engine.Budget = (*ledger)(nil)
+
+func newLedger(cfg *model.Config, exec *pipeline.Executor) *ledger {
+	return &ledger{cfg: cfg, exec: exec, seqs: map[uint64]int{}, rep: map[uint64]int{}}
+}
+
+// seqBytes is the state one sequence of tokens text tokens holds on layers [first, last):
+// K/V rows (global layers all of them, window layers at most W + M, consumers none) and the conv
+// and SSM state, in float32.
+func (l *ledger) seqBytes(first, last, tokens int) int64 {
+	costs := shard.LayerCosts(l.cfg, shard.Options{WeightBytes: 4, StateBytes: 4, MaxSeqs: 1, ContextLen: tokens + l.cfg.NumMemoryTokens})
+	var n int64
+	for i := first; i < last; i++ {
+		n += costs[i].StateBytesPerSeq
+	}
+	return n
+}
+
+// setRoute installs the budgets of a new plan and re-counts the admitted sequences on it.
+func (l *ledger) setRoute(plan *shard.Plan, budget map[string]int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.plan, l.budget, l.used = plan, budget, map[string]int64{}
+	where := l.exec.Seqs()
+	for id, tokens := range l.seqs {
+		r, ok := l.rep[id]
+		if s, moved := where[id]; moved {
+			r, ok = s[0], true
+		}
+		if ok && r < len(plan.Replicas) {
+			l.rep[id] = r
+			l.charge(r, tokens, +1)
+		}
+	}
+}
+
+// charge adds (sign +1) or removes (−1) a sequence's bytes on every stage of replica r.
+func (l *ledger) charge(r, tokens int, sign int64) {
+	for _, st := range l.plan.Replicas[r].Stages {
+		l.used[st.Worker] += sign * l.seqBytes(st.First, st.Last, tokens)
+	}
+}
+
+func (l *ledger) room(r, tokens int) bool {
+	for _, st := range l.plan.Replicas[r].Stages {
+		if l.used[st.Worker]+l.seqBytes(st.First, st.Last, tokens) > l.budget[st.Worker] {
+			return false
+		}
+	}
+	return true
+}
+
+// Fits implements engine.Budget.
+func (l *ledger) Fits(tokens int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.plan == nil {
+		return nil
+	}
+	for r, rep := range l.plan.Replicas {
+		ok := true
+		for _, st := range rep.Stages {
+			ok = ok && l.seqBytes(st.First, st.Last, tokens) <= l.budget[st.Worker]
+		}
+		if ok {
+			return nil
+		}
+		if r == len(l.plan.Replicas)-1 {
+			st := rep.Stages[0]
+			return fmt.Errorf("a sequence of %d tokens needs %.1f MB of state on worker %s (layers [%d,%d)), which offers %.1f MB",
+				tokens, float64(l.seqBytes(st.First, st.Last, tokens))/1e6, st.Worker, st.First, st.Last, float64(l.budget[st.Worker])/1e6)
+		}
+	}
+	return nil
+}
+
+// Reserve implements engine.Budget: the least loaded replica with room takes the sequence.
+func (l *ledger) Reserve(seq uint64, tokens int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.plan == nil {
+		l.seqs[seq] = tokens // counted once a route exists; the step waits for it
+		return true
+	}
+	best := -1
+	for r := range l.plan.Replicas {
+		if l.room(r, tokens) && (best < 0 || l.load(r) < l.load(best)) {
+			best = r
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	l.seqs[seq], l.rep[seq] = tokens, best
+	l.charge(best, tokens, +1)
+	l.exec.Pin(seq, best)
+	return true
+}
+
+func (l *ledger) load(r int) int64 {
+	var n int64
+	for _, st := range l.plan.Replicas[r].Stages {
+		n += l.used[st.Worker]
+	}
+	return n
+}
+
+// Free implements engine.Budget.
+func (l *ledger) Free(seq uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tokens, ok := l.seqs[seq]
+	if !ok {
+		return
+	}
+	if r, ok := l.rep[seq]; ok && l.plan != nil && r < len(l.plan.Replicas) {
+		l.charge(r, tokens, -1)
+	}
+	delete(l.seqs, seq)
+	delete(l.rep, seq)
+}
+
+// reserved returns the bytes reserved on each worker.
+func (l *ledger) reserved() map[string]int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int64{}
+	for w, n := range l.used {
+		out[w] = n
+	}
+	return out
+}
