@@ -12,8 +12,22 @@ type AttnShape struct {
 	VDim           int // v head width
 }
 
-// Span is a half-open range [Lo, Hi) of cache rows.
-type Span struct{ Lo, Hi int }
+// Span is a half-open range [Lo, Hi) of cache rows. Rows index the k and v arguments of
+// Attend, or, when K is non-nil, the span's own K and V (rows of the same widths
+// KVHeads·HeadDim and KVHeads·VDim): a paged cache passes one span per page, and k and v may
+// then be nil. Where the rows live never changes a result bit.
+type Span struct {
+	Lo, Hi int
+	K, V   []float32
+}
+
+// rows returns the buffers the span's rows index: its own when K is set, else k and v.
+func (sp *Span) rows(k, v []float32) ([]float32, []float32) {
+	if sp.K != nil {
+		return sp.K, sp.V
+	}
+	return k, v
+}
 
 // Attend computes one query row's attention over the key rows listed in spans (in order):
 // out[a] = Σ softmax(q_a·k_j / sqrt(HeadDim)) v_j, for every query head a.
@@ -89,11 +103,14 @@ func checkAttnShape(s AttnShape, m, lq, lout int) {
 	}
 }
 
-// checkSpans panics on a span outside the cache and returns the number of rows covered.
+// checkSpans panics on a span outside its rows (the cache, or its own K/V) and returns the
+// number of rows covered.
 func checkSpans(k, v []float32, spans []Span, s AttnShape) int {
 	kw, vw, n := s.KVHeads*s.HeadDim, s.KVHeads*s.VDim, 0
-	for _, sp := range spans {
-		if sp.Lo < 0 || sp.Hi < sp.Lo || sp.Hi > sp.Lo && (sp.Hi*kw > len(k) || sp.Hi*vw > len(v)) {
+	for i := range spans {
+		sp := &spans[i]
+		sk, sv := sp.rows(k, v)
+		if sp.Lo < 0 || sp.Hi < sp.Lo || sp.Hi > sp.Lo && (sp.Hi*kw > len(sk) || sp.Hi*vw > len(sv)) {
 			panic("kernels: Attend: span outside the cache")
 		}
 		n += sp.Hi - sp.Lo
@@ -147,9 +164,10 @@ func attendGroupGo(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, 
 		a := j*g + h
 		qa, sa := q[a*s.HeadDim:(a+1)*s.HeadDim], sc[h*n:(h+1)*n]
 		i := 0
-		for _, sp := range spans {
-			for r := sp.Lo; r < sp.Hi; r++ {
-				sa[i] = dot(qa, k[r*kw+j*s.HeadDim:r*kw+(j+1)*s.HeadDim]) * scale
+		for x := range spans {
+			sk, _ := spans[x].rows(k, v)
+			for r := spans[x].Lo; r < spans[x].Hi; r++ {
+				sa[i] = dot(qa, sk[r*kw+j*s.HeadDim:r*kw+(j+1)*s.HeadDim]) * scale
 				i++
 			}
 		}
@@ -157,9 +175,10 @@ func attendGroupGo(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, 
 		oa := out[a*s.VDim : (a+1)*s.VDim]
 		clear(oa)
 		i = 0
-		for _, sp := range spans {
-			for r := sp.Lo; r < sp.Hi; r++ {
-				p, vr := sa[i], v[r*vw+j*s.VDim:r*vw+(j+1)*s.VDim]
+		for x := range spans {
+			_, sv := spans[x].rows(k, v)
+			for r := spans[x].Lo; r < spans[x].Hi; r++ {
+				p, vr := sa[i], sv[r*vw+j*s.VDim:r*vw+(j+1)*s.VDim]
 				for c, x := range vr {
 					oa[c] += float32(p * x)
 				}

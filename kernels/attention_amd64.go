@@ -30,7 +30,8 @@ func attendGroup(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, sc
 	groupValues(o, v, spans, s, j, n, sc)
 }
 
-// groupScores sets sc[h*n + i] = (q_h·k_i)·scale for the g heads in qg and the covered rows.
+// groupScores sets sc[h*n + i] = (q_h·k_i)·scale for the g heads in qg and the covered rows
+// (each span's own K when it has one).
 func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []float32) {
 	kw, tail := s.KVHeads*s.HeadDim, s.HeadDim%16
 	d := dotArgs{
@@ -39,11 +40,13 @@ func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []floa
 		kmask: 1<<tail - 1, scale: float32(1 / math.Sqrt(float64(s.HeadDim))),
 	}
 	off := 0
-	for _, sp := range spans {
+	for i := range spans {
+		sp := &spans[i]
 		if sp.Hi == sp.Lo {
 			continue
 		}
-		d.k, d.sc, d.rows = unsafe.Pointer(&k[sp.Lo*kw+j*s.HeadDim]), unsafe.Pointer(&sc[off]), sp.Hi-sp.Lo
+		sk, _ := sp.rows(k, nil)
+		d.k, d.sc, d.rows = unsafe.Pointer(&sk[sp.Lo*kw+j*s.HeadDim]), unsafe.Pointer(&sc[off]), sp.Hi-sp.Lo
 		if isa == isaAVX512 {
 			qkDotsZ(&d)
 		} else {
@@ -53,7 +56,8 @@ func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []floa
 	}
 }
 
-// groupValues adds Σ_i p[h*n+i]·v_i to each head h of o, rows in span order.
+// groupValues adds Σ_i p[h*n+i]·v_i to each head h of o, rows in span order (each span's own
+// V when it has one).
 func groupValues(o, v []float32, spans []Span, s AttnShape, j, n int, p []float32) {
 	vw := s.KVHeads * s.VDim
 	a := pvArgs{
@@ -61,10 +65,12 @@ func groupValues(o, v []float32, spans []Span, s AttnShape, j, n int, p []float3
 		vd: s.VDim, ldv: vw, ldp: n, heads: s.Heads / s.KVHeads, kmask: 1<<(s.VDim%16) - 1,
 	}
 	off := 0
-	for _, sp := range spans {
+	for i := range spans {
+		sp := &spans[i]
+		_, sv := sp.rows(nil, v)
 		for lo := sp.Lo; lo < sp.Hi; lo += pvBlock {
 			a.rows = min(pvBlock, sp.Hi-lo)
-			a.v, a.p = unsafe.Pointer(&v[lo*vw+j*s.VDim]), unsafe.Pointer(&p[off])
+			a.v, a.p = unsafe.Pointer(&sv[lo*vw+j*s.VDim]), unsafe.Pointer(&p[off])
 			if isa == isaAVX512 {
 				pvAccumZ(&a)
 			} else {

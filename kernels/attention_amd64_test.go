@@ -31,7 +31,7 @@ func checkGroupModel(t *testing.T, c attnCase) {
 	s := c.s
 	g, kw, vw := s.Heads/s.KVHeads, s.KVHeads*s.HeadDim, s.KVHeads*s.VDim
 	q, k, v := attnData(c, 1)
-	spans := []Span{{0, c.S}}
+	spans := []Span{{Lo: 0, Hi: c.S}}
 	sc := make([]float32, g*c.S)
 	groupScores(q[:g*s.HeadDim], k, spans, s, 0, c.S, sc)
 	scale := float32(1 / math.Sqrt(float64(s.HeadDim)))
@@ -108,7 +108,7 @@ func TestAttendISAsAgree(t *testing.T) {
 	defer func(old isaKind) { isa = old }(isa)
 	for _, c := range attnCases {
 		q, k, v := attnData(c, 1)
-		spans := []Span{{1, c.S}}
+		spans := []Span{{Lo: 1, Hi: c.S}}
 		z, y := make([]float32, c.s.Heads*c.s.VDim), make([]float32, c.s.Heads*c.s.VDim)
 		isa = isaAVX512
 		Attend(z, q, k, v, spans, c.s, nil)

@@ -3,7 +3,7 @@ package kernels
 import "math"
 
 // AttendRef is the plain reference for Attend: every head on its own, scores, softmax and the
-// weighted sum in float64.
+// weighted sum in float64, rows read where each span says (its own K/V or k and v).
 func AttendRef(out, q, k, v []float32, spans []Span, s AttnShape) {
 	g := s.Heads / s.KVHeads
 	kw, vw := s.KVHeads*s.HeadDim, s.KVHeads*s.VDim
@@ -12,11 +12,12 @@ func AttendRef(out, q, k, v []float32, spans []Span, s AttnShape) {
 		j := a / g
 		var sc []float64
 		mx := math.Inf(-1)
-		for _, sp := range spans {
-			for r := sp.Lo; r < sp.Hi; r++ {
+		for x := range spans {
+			sk, _ := spans[x].rows(k, v)
+			for r := spans[x].Lo; r < spans[x].Hi; r++ {
 				var d float64
 				for i := 0; i < s.HeadDim; i++ {
-					d += float64(q[a*s.HeadDim+i]) * float64(k[r*kw+j*s.HeadDim+i])
+					d += float64(q[a*s.HeadDim+i]) * float64(sk[r*kw+j*s.HeadDim+i])
 				}
 				sc = append(sc, d*scale)
 				mx = math.Max(mx, d*scale)
@@ -29,10 +30,11 @@ func AttendRef(out, q, k, v []float32, spans []Span, s AttnShape) {
 		}
 		o := make([]float64, s.VDim)
 		n := 0
-		for _, sp := range spans {
-			for r := sp.Lo; r < sp.Hi; r++ {
+		for x := range spans {
+			_, sv := spans[x].rows(k, v)
+			for r := spans[x].Lo; r < spans[x].Hi; r++ {
 				for i := range o {
-					o[i] += sc[n] / sum * float64(v[r*vw+j*s.VDim+i])
+					o[i] += sc[n] / sum * float64(sv[r*vw+j*s.VDim+i])
 				}
 				n++
 			}

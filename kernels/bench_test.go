@@ -73,7 +73,7 @@ func BenchmarkAttend(b *testing.B) {
 		out, sc := make([]float32, s.Heads*s.VDim), make([]float32, 5*S)
 		b.Run(name("S=%d", S), func(b *testing.B) {
 			for b.Loop() {
-				Attend(out, q, k, v, []Span{{0, S}}, s, sc)
+				Attend(out, q, k, v, []Span{{Lo: 0, Hi: S}}, s, sc)
 			}
 			b.ReportMetric(float64(S*(s.KVHeads*(s.HeadDim+s.VDim))*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "cacheGB/s")
 		})
@@ -88,7 +88,7 @@ func BenchmarkAttendRows(b *testing.B) {
 	out := make([]float32, m*s.Heads*s.VDim)
 	spans := make([][]Span, m)
 	for i := range spans {
-		spans[i] = []Span{{0, S - m + 1 + i}}
+		spans[i] = []Span{{Lo: 0, Hi: S - m + 1 + i}}
 	}
 	for b.Loop() {
 		AttendRows(out, q, k, v, spans, s)
