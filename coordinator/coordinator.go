@@ -40,8 +40,11 @@ type Config struct {
 	PublishWeights bool
 	Plan           shard.Options // planner options (stage/replica pins)
 	MaxBatch       int           // sequences per step (engine default when 0)
-	Settle         time.Duration // wait after a membership change before planning (default 300ms)
-	Gossip         gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
+	// MicroBatches splits each step into micro-batches in flight at once (0: the pipeline
+	// depth, so every stage works; 1: off).
+	MicroBatches int
+	Settle       time.Duration // wait after a membership change before planning (default 300ms)
+	Gossip       gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
 	// A plan for new capacity is applied by itself only when the planner estimates
 	// RebalanceGain more throughput (default 0.1) and the plan in force is RebalanceInterval
 	// old (default 10 s); a negative interval means never (operators run rebalance).
@@ -112,7 +115,7 @@ func New(cfg Config) (*Coordinator, error) {
 	c.ledger = newLedger(c.mcfg, exec)
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
 		Vocab: c.mcfg.VocabSize, MaxContext: MaxContext(c.mcfg), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
-		Budget: c.ledger,
+		Budget: c.ledger, MicroBatches: cfg.MicroBatches,
 	})
 	return c, nil
 }

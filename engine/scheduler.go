@@ -21,6 +21,9 @@ type Options struct {
 	// RetryFor bounds how long a request keeps being replayed after failed steps before it
 	// fails with ErrUnavailable (default 2 minutes).
 	RetryFor time.Duration
+	// MicroBatches splits each step into this many micro-batches run at once; 0 means the
+	// executor's pipeline depth (Pipelined), 1 one batch per step.
+	MicroBatches int
 	// Budget, when set, admits a sequence only while there is memory for its whole length
 	// (prompt + max_tokens); others wait in arrival order.
 	Budget Budget
@@ -170,26 +173,73 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 	if len(segs) == 0 {
 		return active
 	}
-	logits, err := s.ex.Step(ctx, segs)
-	if err != nil {
-		return s.recover(active, in, err)
-	}
-	s.failures = 0
-	var done []*job
-	for i, j := range in {
-		j.replayFrom = time.Time{}
-		j.pos += len(segs[i].Tokens)
-		if j.pos < len(j.ctx) {
-			continue // prompt not complete yet
+	results := s.run(ctx, segs)
+	failed := false
+	for _, r := range results {
+		if r.err != nil {
+			active, failed = s.recover(active, in[r.lo:r.hi], r.err), true
 		}
-		finished, err := j.advance(logits[i*s.opt.Vocab : (i+1)*s.opt.Vocab])
-		if finished {
-			s.ex.Release(j.id)
-			s.finish(j, err)
-			done = append(done, j)
+	}
+	if !failed {
+		s.failures = 0
+	}
+	var done []*job
+	for _, r := range results {
+		if r.err != nil {
+			continue
+		}
+		for i := r.lo; i < r.hi; i++ {
+			j := in[i]
+			j.replayFrom = time.Time{}
+			j.pos += len(segs[i].Tokens)
+			if j.pos < len(j.ctx) {
+				continue // prompt not complete yet
+			}
+			k := i - r.lo
+			finished, err := j.advance(r.logits[k*s.opt.Vocab : (k+1)*s.opt.Vocab])
+			if finished {
+				s.ex.Release(j.id)
+				s.finish(j, err)
+				done = append(done, j)
+			}
 		}
 	}
 	return without(active, done)
+}
+
+// Pipelined is implemented by executors whose steps pass through several stages: the
+// scheduler then splits a step into that many micro-batches in flight at once, so that every
+// stage works while the others do.
+type Pipelined interface {
+	Depth() int
+}
+
+// group is one micro-batch of a step: segments [lo, hi) and its outcome.
+type group struct {
+	lo, hi int
+	logits []float32
+	err    error
+}
+
+// run executes segs as one step, or as concurrent micro-batches on a pipelined executor.
+func (s *Scheduler) run(ctx context.Context, segs []Seg) []group {
+	n := s.opt.MicroBatches
+	if p, ok := s.ex.(Pipelined); ok && n == 0 {
+		n = p.Depth()
+	}
+	n = max(1, min(n, len(segs)))
+	gs := make([]group, n)
+	var wg sync.WaitGroup
+	for i := range gs {
+		gs[i].lo, gs[i].hi = len(segs)*i/n, len(segs)*(i+1)/n
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gs[i].logits, gs[i].err = s.ex.Step(ctx, segs[gs[i].lo:gs[i].hi])
+		}()
+	}
+	wg.Wait()
+	return gs
 }
 
 // recover handles a failed step: lost or replayable sequences start over (their requests go on

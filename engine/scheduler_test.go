@@ -158,3 +158,35 @@ func TestCancelReleasesState(t *testing.T) {
 		}
 	}
 }
+
+// piped is a Local executor that asks for 3 micro-batches per step, as a 3-stage pipeline does.
+type piped struct{ *Local }
+
+func (piped) Depth() int { return 3 }
+
+// TestMicroBatchesEqualAlone runs concurrent requests with every step split into micro-batches
+// run at once: each result equals the request alone.
+func TestMicroBatchesEqualAlone(t *testing.T) {
+	m := tinyModel(t)
+	s := startScheduler(t, piped{NewLocal(m)}, m, Options{MaxBatch: 7, ChunkTokens: 9})
+	lens := []int{2, 5, 11, 19, 24, 31, 40}
+	var wg sync.WaitGroup
+	got := make([][]int, len(lens))
+	for i, n := range lens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.Generate(context.Background(), &Request{Prompt: testPrompt(n, i), MaxTokens: 12})
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = res.IDs
+		}()
+	}
+	wg.Wait()
+	for i, n := range lens {
+		if want := greedyAlone(t, m, testPrompt(n, i), 12); !slices.Equal(got[i], want) {
+			t.Fatalf("request %d: %v, alone %v", i, got[i], want)
+		}
+	}
+}

@@ -566,3 +566,14 @@ func (e *Executor) onError(m transport.Msg) {
 	}
 	e.deliver(ef.StepID, reply{err: stepErr})
 }
+
+// Depth is the deepest replica's number of stages: the micro-batches the scheduler keeps in
+// flight so that every stage works (engine.Pipelined).
+func (e *Executor) Depth() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.route == nil {
+		return 1
+	}
+	return max(1, e.route.Plan.Depth())
+}

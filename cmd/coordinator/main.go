@@ -30,6 +30,7 @@ type options struct {
 	grpcAddr, httpAddr         string
 	publish                    bool
 	stages, replicas, maxBatch int
+	microBatches               int
 	logLevel                   string
 	gossip, gossipAdvertise    string
 	electionTTL, leaseTTL      time.Duration
@@ -61,6 +62,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.stages, "stages", 0, "pin the pipeline depth (0: the planner chooses)")
 	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
 	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
+	fs.IntVar(&o.microBatches, "micro-batches", 0, "micro-batches in flight per step (0: the pipeline depth; 1: off)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.electionTTL, "election-ttl", 3*time.Second, "leadership lease TTL: how soon a standby takes over from a dead leader")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 10*time.Second, "membership lease TTL of this coordinator")
@@ -97,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	reg := registry.DefaultOptions()
 	reg.TTL, reg.ElectionTTL, reg.Logger = o.leaseTTL, o.electionTTL, log
 	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
-		Plan: plan, MaxBatch: o.maxBatch, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
+		Plan: plan, MaxBatch: o.maxBatch, MicroBatches: o.microBatches, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
 		o.grpcAddr, o.httpAddr, cluster.DialOptions{Registry: reg, Log: log})
 	if err != nil {
 		return err
