@@ -55,6 +55,17 @@ func TestClusterHTTPErrors(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"completion_tokens":4`) {
 		t.Fatalf("good request: %d %s", resp.StatusCode, b)
 	}
+	resp, err = http.Get("http://" + d.Coordinator.Servers.HTTPAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"hymbaserve_ready 1", "hymbaserve_generated_tokens_total 4", "hymbaserve_requests_total", `hymbaserve_worker_state_bytes{worker="worker-1"}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, b)
+		}
+	}
 }
 
 // TestAdmissionByMemory gives one worker memory for its weights and about two sequences: eight

@@ -60,7 +60,7 @@ func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config,
 		cl.Close()
 		return nil, err
 	}
-	srv, err := Serve(co, grpcAddr, httpAddr)
+	srv, err := Serve(co, grpcAddr, httpAddr, co.MetricsHandler())
 	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("api servers: %w", err)

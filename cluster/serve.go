@@ -17,8 +17,9 @@ type Servers struct {
 	http               *http.Server
 }
 
-// Serve listens on grpcAddr and httpAddr (":0" picks a free port) and serves b on both.
-func Serve(b frontend.Backend, grpcAddr, httpAddr string) (*Servers, error) {
+// Serve listens on grpcAddr and httpAddr (":0" picks a free port) and serves b on both; the
+// HTTP server also serves metrics (Prometheus text) on /metrics when given.
+func Serve(b frontend.Backend, grpcAddr, httpAddr string, metrics http.Handler) (*Servers, error) {
 	gl, err := net.Listen("tcp", grpcAddr)
 	if err != nil {
 		return nil, err
@@ -30,7 +31,14 @@ func Serve(b frontend.Backend, grpcAddr, httpAddr string) (*Servers, error) {
 	}
 	s := &Servers{GRPCAddr: gl.Addr().String(), HTTPAddr: hl.Addr().String()}
 	s.grpc = frontend.NewGRPCServer(b, frontend.GRPCConfig{})
-	s.http = &http.Server{Handler: frontend.NewHTTPHandler(b, frontend.HTTPConfig{}), ReadHeaderTimeout: 10 * time.Second}
+	handler := frontend.NewHTTPHandler(b, frontend.HTTPConfig{})
+	if metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics)
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go s.grpc.Serve(gl)
 	go func() {
 		if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -60,7 +60,10 @@ func (c *Coordinator) Generate(ctx context.Context, req *frontend.Request, emit 
 		Prompt: prompt, Params: p, Stop: req.Stop, MaxTokens: req.MaxTokens,
 		Emit: func(t engine.Token) error { return emit(frontend.Chunk{IDs: []int{t.ID}, Text: t.Text}) },
 	})
+	c.stats.requests.Add(1)
+	c.stats.tokens.Add(int64(res.CompletionTokens))
 	if err != nil {
+		c.stats.requestErrors.Add(1)
 		return frontend.Result{}, mapError(err)
 	}
 	return frontend.Result{FinishReason: string(res.Finish), PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens}, nil

@@ -64,6 +64,7 @@ type Coordinator struct {
 	close  func()
 	exec   *pipeline.Executor
 	ledger *ledger
+	stats  counters
 	subj   transport.Subjects
 	sched  *engine.Scheduler
 

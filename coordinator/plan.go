@@ -199,6 +199,8 @@ func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) (migration, e
 		m, err := c.migrate(ctx, plan)
 		if err == nil {
 			c.log.Info("plan changed by live migration", "sequences", m.seqs, "bytes", m.bytes)
+			c.stats.migratedSeqs.Add(int64(m.seqs))
+			c.stats.migratedBytes.Add(m.bytes)
 			return m, nil
 		}
 		c.log.Warn("live migration failed; the affected sequences will be replayed", "err", err)
