@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/hymbaserve/hymbaserve/shard"
 	"github.com/hymbaserve/hymbaserve/transport"
 	"github.com/hymbaserve/hymbaserve/weightstore"
-	"github.com/hymbaserve/hymbaserve/wire"
 )
 
 // Config configures a worker.
@@ -237,86 +235,6 @@ func (w *Worker) load(ctx context.Context, doc *pipeline.PlanDoc, first, last in
 	return model.New(w.mcfg, w.ck, model.LoadOptions{First: first, Last: last})
 }
 
-// onStep runs one frame through the stage and forwards the result.
-func (w *Worker) onStep(msg transport.Msg) {
-	in, err := wire.DecodeStep(msg.Data)
-	if err != nil {
-		w.refuse(&wire.ErrorFrame{Code: wire.CodeMalformed, Message: err.Error()})
-		return
-	}
-	w.run.Lock()
-	defer w.run.Unlock()
-	w.mu.Lock()
-	stage := w.stage
-	w.mu.Unlock()
-	if stage == nil {
-		w.refuse(&wire.ErrorFrame{Epoch: in.Epoch, StepID: in.StepID, Hop: in.Hop, Code: wire.CodeStaleEpoch, Message: "no stage loaded"})
-		return
-	}
-	out, err := stage.Handle(in)
-	n, bytes := stage.Seqs()
-	w.seqs.Store(int64(n))
-	w.stateBytes.Store(bytes)
-	if err != nil {
-		ef, ok := err.(*wire.ErrorFrame)
-		if !ok {
-			ef = &wire.ErrorFrame{Code: wire.CodeInternal, Message: err.Error()}
-		}
-		ef.Epoch, ef.StepID, ef.Hop = in.Epoch, in.StepID, in.Hop
-		w.refuse(ef)
-		return
-	}
-	w.steps.Add(1)
-	w.forward(out)
-}
-
-// forward publishes the stage's output to the next stage of the replica, or to the coordinator.
-func (w *Worker) forward(out *wire.Step) {
-	w.mu.Lock()
-	subject, err := w.subj.Coord(w.coord)
-	if out.Kind != wire.KindLogits {
-		next, ok := w.plan.Next(w.where[0], w.where[1])
-		if !ok {
-			w.mu.Unlock()
-			w.refuse(&wire.ErrorFrame{Epoch: out.Epoch, StepID: out.StepID, Code: wire.CodeInternal, Message: "no next stage in the plan"})
-			return
-		}
-		subject, err = w.subj.Stage(next.Worker)
-	}
-	w.mu.Unlock()
-	if err != nil {
-		w.log.Error("no subject to forward a step to", "step", out.StepID, "err", err)
-		return
-	}
-	b, err := wire.AppendStep(nil, out)
-	if err == nil {
-		err = w.cfg.Transport.Publish(context.Background(), subject, b)
-	}
-	if err != nil {
-		w.log.Error("forwarding a step failed", "step", out.StepID, "to", subject, "err", err)
-	}
-}
-
-// refuse reports a refused step to the coordinator; the worker keeps serving.
-func (w *Worker) refuse(ef *wire.ErrorFrame) {
-	w.errs.Add(1)
-	ef.Worker = w.cfg.ID
-	w.log.Warn("step refused", "step", ef.StepID, "code", ef.Code, "msg", ef.Message)
-	w.mu.Lock()
-	subject, err := w.subj.Coord(w.coord)
-	w.mu.Unlock()
-	if err != nil {
-		return // no plan yet: nobody to tell
-	}
-	b, err := wire.AppendError(nil, ef)
-	if err == nil {
-		err = w.cfg.Transport.Publish(context.Background(), subject, b)
-	}
-	if err != nil {
-		w.log.Error("error frame not sent", "err", err)
-	}
-}
-
 // Status reports the worker's stage and load.
 func (w *Worker) Status() pipeline.WorkerStatus {
 	w.mu.Lock()
@@ -327,106 +245,4 @@ func (w *Worker) Status() pipeline.WorkerStatus {
 	return s
 }
 
-// onCtl answers control requests (pipeline.CtlRequest, JSON).
-func (w *Worker) onCtl(msg transport.Msg) {
-	var req pipeline.CtlRequest
-	var body []byte
-	err := json.Unmarshal(msg.Data, &req)
-	if err == nil {
-		body, err = w.ctl(req)
-	}
-	if err != nil {
-		body, _ = json.Marshal(map[string]string{"error": err.Error()})
-	}
-	if msg.Reply != "" {
-		if err := w.cfg.Transport.Publish(context.Background(), msg.Reply, body); err != nil {
-			w.log.Warn("control reply not sent", "err", err)
-		}
-	}
-}
-
 var ok = []byte(`{"ok":true}`)
-
-func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
-	switch req.Op {
-	case "status":
-		return json.Marshal(w.Status())
-	case "leave":
-		w.log.Info("asked to leave")
-		w.left.Store(true)
-		time.AfterFunc(100*time.Millisecond, w.leave) // after the reply
-		return ok, nil
-	case "prepare":
-		return ok, w.prepare(req.First, req.Last)
-	case "export":
-		w.run.Lock()
-		defer w.run.Unlock()
-		if w.stage == nil {
-			return nil, fmt.Errorf("export: no stage")
-		}
-		b, err := w.stage.Export(req.Seqs, req.First, req.Last)
-		return append([]byte{0}, b...), err // a 0 byte marks a binary (not JSON) reply
-	case "graft":
-		w.run.Lock()
-		defer w.run.Unlock()
-		if w.stage == nil || w.prepared == nil {
-			return nil, fmt.Errorf("graft: no stage or nothing prepared")
-		}
-		if w.prepared == w.stage {
-			return ok, nil
-		}
-		return ok, w.prepared.Graft(w.stage, req.Seqs, req.First, req.Last)
-	case "abort":
-		w.run.Lock()
-		w.prepared = nil
-		w.run.Unlock()
-		return ok, nil
-	}
-	return nil, fmt.Errorf("unknown control request %q", req.Op)
-}
-
-// prepare loads layers [first, last) for the next plan beside the stage in force (or reuses the
-// stage in force when it holds exactly those layers).
-func (w *Worker) prepare(first, last int) error {
-	w.mu.Lock()
-	cur := w.stage
-	doc := w.doc
-	w.mu.Unlock()
-	if cur != nil && cur.M.First == first && cur.M.Last == last {
-		w.run.Lock()
-		w.prepared = cur
-		w.run.Unlock()
-		return nil
-	}
-	if doc == nil {
-		return fmt.Errorf("prepare: no plan adopted yet")
-	}
-	m, err := w.load(context.Background(), doc, first, last)
-	if err != nil {
-		return err
-	}
-	w.run.Lock()
-	w.prepared = pipeline.NewStage(m, 0)
-	w.run.Unlock()
-	return nil
-}
-
-// onImport takes sequence state (Stage.Export bytes) into the prepared stage.
-func (w *Worker) onImport(msg transport.Msg) {
-	w.run.Lock()
-	var err error
-	var n int
-	if w.prepared == nil {
-		err = fmt.Errorf("import: nothing prepared")
-	} else {
-		n, err = w.prepared.Import(msg.Data)
-	}
-	w.run.Unlock()
-	body, _ := json.Marshal(map[string]any{"imported": n})
-	if err != nil {
-		body, _ = json.Marshal(map[string]string{"error": err.Error()})
-	}
-	if msg.Reply != "" {
-		w.cfg.Transport.Publish(context.Background(), msg.Reply, body)
-	}
-}

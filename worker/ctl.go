@@ -1,0 +1,113 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hymbaserve/hymbaserve/pipeline"
+	"github.com/hymbaserve/hymbaserve/transport"
+)
+
+// onCtl answers control requests (pipeline.CtlRequest, JSON).
+func (w *Worker) onCtl(msg transport.Msg) {
+	var req pipeline.CtlRequest
+	var body []byte
+	err := json.Unmarshal(msg.Data, &req)
+	if err == nil {
+		body, err = w.ctl(req)
+	}
+	if err != nil {
+		body, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	if msg.Reply != "" {
+		if err := w.cfg.Transport.Publish(context.Background(), msg.Reply, body); err != nil {
+			w.log.Warn("control reply not sent", "err", err)
+		}
+	}
+}
+
+func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
+	switch req.Op {
+	case "status":
+		return json.Marshal(w.Status())
+	case "leave":
+		w.log.Info("asked to leave")
+		w.left.Store(true)
+		time.AfterFunc(100*time.Millisecond, w.leave) // after the reply
+		return ok, nil
+	case "prepare":
+		return ok, w.prepare(req.First, req.Last)
+	case "export":
+		w.run.Lock()
+		defer w.run.Unlock()
+		if w.stage == nil {
+			return nil, fmt.Errorf("export: no stage")
+		}
+		b, err := w.stage.Export(req.Seqs, req.First, req.Last)
+		return append([]byte{0}, b...), err // a 0 byte marks a binary (not JSON) reply
+	case "graft":
+		w.run.Lock()
+		defer w.run.Unlock()
+		if w.stage == nil || w.prepared == nil {
+			return nil, fmt.Errorf("graft: no stage or nothing prepared")
+		}
+		if w.prepared == w.stage {
+			return ok, nil
+		}
+		return ok, w.prepared.Graft(w.stage, req.Seqs, req.First, req.Last)
+	case "abort":
+		w.run.Lock()
+		w.prepared = nil
+		w.run.Unlock()
+		return ok, nil
+	}
+	return nil, fmt.Errorf("unknown control request %q", req.Op)
+}
+
+// prepare loads layers [first, last) for the next plan beside the stage in force (or reuses the
+// stage in force when it holds exactly those layers).
+func (w *Worker) prepare(first, last int) error {
+	w.mu.Lock()
+	cur := w.stage
+	doc := w.doc
+	w.mu.Unlock()
+	if cur != nil && cur.M.First == first && cur.M.Last == last {
+		w.run.Lock()
+		w.prepared = cur
+		w.run.Unlock()
+		return nil
+	}
+	if doc == nil {
+		return fmt.Errorf("prepare: no plan adopted yet")
+	}
+	m, err := w.load(context.Background(), doc, first, last)
+	if err != nil {
+		return err
+	}
+	w.run.Lock()
+	w.prepared = pipeline.NewStage(m, 0)
+	w.run.Unlock()
+	return nil
+}
+
+// onImport takes sequence state (Stage.Export bytes) into the prepared stage.
+func (w *Worker) onImport(msg transport.Msg) {
+	w.run.Lock()
+	var err error
+	var n int
+	if w.prepared == nil {
+		err = fmt.Errorf("import: nothing prepared")
+	} else {
+		n, err = w.prepared.Import(msg.Data)
+	}
+	w.run.Unlock()
+	body, _ := json.Marshal(map[string]any{"imported": n})
+	if err != nil {
+		body, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	if msg.Reply != "" {
+		w.cfg.Transport.Publish(context.Background(), msg.Reply, body)
+	}
+}
