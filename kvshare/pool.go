@@ -67,6 +67,9 @@ func NewPool(pageRows, kw, vw int, budgetBytes int64) *Pool {
 // PageRows is the number of rows per page.
 func (p *Pool) PageRows() int { return p.rows }
 
+// Widths returns the K and V values per row of the pool's pages.
+func (p *Pool) Widths() (kw, vw int) { return p.kw, p.vw }
+
 // PageBytes is the memory of one page.
 func (p *Pool) PageBytes() int64 { return p.pageBytes }
 

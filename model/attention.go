@@ -19,24 +19,14 @@ func (m *Model) attention(l *Layer, segs []Segment, lay Layout, s *scratch) {
 			spans[j] = m.allowed(l, c, g, j, nil)
 		}
 		lo, hi := g.Off, g.Off+rows
-		kernels.AttendRows(s.attn[lo*d.D:hi*d.D], s.q[lo*d.H:hi*d.H], c.k, c.v, spans, shape)
+		kernels.AttendRows(s.attn[lo*d.D:hi*d.D], s.q[lo*d.H:hi*d.H], nil, nil, spans, shape)
 	}
 }
 
-// storeKV trims an owner's cache and appends the segment's K/V rows.
-//
-// Prefill keeps the rows a sliding-window query at the segment's first position can still see
-// (positions ≥ Pos − W). A decode step follows the official cache trim: once W text rows are
-// held, keep only the newest W − 1 before appending, so the new token sees W text rows, not W+1.
+// storeKV trims an owner's cache (see kvCache.keepFrom) and appends the segment's K/V rows.
 func (m *Model) storeKV(l *Layer, c *kvCache, g SegRows, s *scratch) {
 	d := m.dims
-	if !l.Global {
-		if g.Decode && c.n >= d.W {
-			c.dropBefore(c.start + c.n - (d.W - 1))
-		} else if !g.Decode {
-			c.dropBefore(g.Pos - d.W)
-		}
-	}
+	c.dropBefore(c.keepFrom(l, g, d.W))
 	for j := range g.Meta + g.Text {
 		r := g.Off + j
 		k, v := s.k[r*d.kw:(r+1)*d.kw], s.v[r*d.vw:(r+1)*d.vw]
@@ -56,7 +46,7 @@ func (m *Model) storeKV(l *Layer, c *kvCache, g SegRows, s *scratch) {
 //	prefill, window: all meta rows, text positions p−W..p
 func (m *Model) allowed(l *Layer, c *kvCache, g SegRows, j int, dst []kernels.Span) []kernels.Span {
 	if j < g.Meta {
-		return append(dst, kernels.Span{Lo: 0, Hi: j + 1})
+		return c.spans(dst, j+1, 0, 0)
 	}
 	p := g.Pos + j - g.Meta
 	switch {

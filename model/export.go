@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hymbaserve/hymbaserve/kvshare"
 )
 
 // SeqExport is one sequence's state for a range of layers, as it moves between workers: the
@@ -33,56 +35,131 @@ func (m *Model) ExportSeq(s *SeqState, first, last int) (*SeqExport, error) {
 	if first < m.First || last > m.Last || first >= last {
 		return nil, fmt.Errorf("model: export of layers [%d,%d) from a part holding [%d,%d)", first, last, m.First, m.Last)
 	}
+	if s.released {
+		return nil, fmt.Errorf("model: export of sequence %d: its state was released", s.ID)
+	}
 	e := &SeqExport{ID: s.ID, Pos: s.Pos, Started: s.Started, Decoding: s.Decoding}
 	for l := first; l < last; l++ {
 		li := l - m.First
 		le := LayerExport{Layer: l, Conv: append([]float32(nil), s.conv[li]...), SSM: append([]float32(nil), s.ssm[li]...)}
 		if c, ok := s.kv[l]; ok {
 			le.HasKV, le.Meta, le.Start, le.N = true, c.m, c.start, c.n
-			le.K, le.V = c.rows(c.k, c.kw), c.rows(c.v, c.vw)
+			mk, mv := c.metaRows()
+			tk, tv := c.textRows()
+			le.K, le.V = append(mk, tk...), append(mv, tv...)
 		}
 		e.Layers = append(e.Layers, le)
 	}
 	return e, nil
 }
 
-// rows returns the meta rows then the held text rows of buf (k or v), in position order.
-func (c *kvCache) rows(buf []float32, w int) []float32 {
-	out := make([]float32, 0, (c.m+c.n)*w)
-	out = append(out, buf[:c.m*w]...)
-	for p := c.start; p < c.start+c.n; p++ {
-		s := c.slot(p)
-		out = append(out, buf[s*w:(s+1)*w]...)
+// metaRows returns copies of the meta rows of K and of V.
+func (c *kvCache) metaRows() (k, v []float32) { return c.gather(c.meta, 0, c.m) }
+
+// textRows returns copies of the held text rows of K and of V, in position order.
+func (c *kvCache) textRows() (k, v []float32) {
+	return c.gather(c.pages, c.start-c.first*c.pg.rows, c.n)
+}
+
+// gather copies n rows of the pages, starting at row from of the first page.
+func (c *kvCache) gather(pages []*kvshare.Page, from, n int) (k, v []float32) {
+	k, v = make([]float32, 0, n*c.kw), make([]float32, 0, n*c.vw)
+	r := c.pg.rows
+	for i := from; i < from+n; i++ {
+		pg := pages[i/r]
+		k = append(k, pg.K[i%r*c.kw:(i%r+1)*c.kw]...)
+		v = append(v, pg.V[i%r*c.vw:(i%r+1)*c.vw]...)
 	}
-	return out
+	return k, v
 }
 
 // ImportSeq writes e's layers into s, a state of this part for the same sequence (a new one
-// takes e's position). Every layer must belong to the part and agree with s's position.
+// takes e's position). Every layer must belong to the part and agree with s's position. The K/V
+// rows go to pages of the part's pool: the meta rows reference the part's shared meta pages when
+// they are bit-identical (the part's own meta template, or the first import's rows, which
+// become the shared ones), so the part holds one copy of them per layer. When the pool's budget
+// has no room for the pages, the error wraps kvshare.ErrExhausted and s is unchanged.
 func (m *Model) ImportSeq(s *SeqState, e *SeqExport) error {
-	if s.Started && (s.Pos != e.Pos || s.Decoding != e.Decoding) {
+	switch {
+	case s.released:
+		return fmt.Errorf("model: import of sequence %d: its state was released", e.ID)
+	case len(s.conv) != len(m.Layers):
+		return fmt.Errorf("model: import of sequence %d: the state is for another model part", e.ID)
+	case s.Started && (s.Pos != e.Pos || s.Decoding != e.Decoding):
 		return fmt.Errorf("model: sequence %d is at %d, the import at %d", s.ID, s.Pos, e.Pos)
 	}
-	d := m.dims
 	for _, le := range e.Layers {
 		if err := m.checkLayerExport(le); err != nil {
 			return fmt.Errorf("model: import of sequence %d: %w", e.ID, err)
 		}
 	}
+	pg := m.pager()
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	m.metaMu.Lock()
+	defer m.metaMu.Unlock()
+	share, need := m.importPages(e)
+	if !pg.pool.Reserve(need) {
+		return fmt.Errorf("model: import of sequence %d needs %d K/V pages, the pool's budget of %d bytes has no room: %w",
+			e.ID, need, pg.pool.Stats().Budget, kvshare.ErrExhausted)
+	}
+	pg.left = need
+	defer func() { pg.pool.Unreserve(pg.left); pg.left = 0 }()
 	for _, le := range e.Layers {
 		li := le.Layer - m.First
 		copy(s.conv[li], le.Conv)
 		copy(s.ssm[li], le.SSM)
 		if le.HasKV {
-			c := newKVCache(d.M, d.kw, d.vw)
-			c.k = append(make([]float32, 0, len(le.K)), le.K...)
-			c.v = append(make([]float32, 0, len(le.V)), le.V...)
-			c.m, c.cap, c.n, c.start = le.Meta, le.N, le.N, le.Start
-			s.kv[le.Layer] = c
+			s.kv[le.Layer].release()
+			s.kv[le.Layer] = m.importKV(le, share[le.Layer])
 		}
 	}
 	s.Pos, s.Started, s.Decoding = e.Pos, e.Started, e.Decoding
 	return nil
+}
+
+// importPages returns which layers' meta rows the part's shared meta pages hold, and the pages
+// the import takes from the pool. metaMu is held.
+func (m *Model) importPages(e *SeqExport) (share map[int]bool, need int) {
+	d, r := m.dims, m.pager().rows
+	share = map[int]bool{}
+	for _, le := range e.Layers {
+		if !le.HasKV {
+			continue
+		}
+		set, ok := m.metaPages[le.Layer]
+		share[le.Layer] = ok && le.Meta == d.M && sameRows(set, r, le.K[:le.Meta*d.kw], le.V[:le.Meta*d.vw], d.kw, d.vw)
+		if !share[le.Layer] {
+			need += ceilDiv(le.Meta, r)
+		}
+		if le.N > 0 {
+			need += (le.Start+le.N-1)/r - le.Start/r + 1
+		}
+	}
+	return share, need
+}
+
+// importKV builds the cache of an exported layer, referencing the shared meta pages when share
+// is set, else writing the meta rows to pages of its own (which become the shared ones when the
+// part has none for the layer yet). metaMu is held.
+func (m *Model) importKV(le LayerExport, share bool) *kvCache {
+	d := m.dims
+	c := newKVCache(m.pager(), d.kw, d.vw)
+	if share {
+		c.meta, c.m = m.refMeta(le.Layer), le.Meta
+	} else {
+		for j := range le.Meta {
+			c.putMeta(j, le.K[j*d.kw:(j+1)*d.kw], le.V[j*d.vw:(j+1)*d.vw])
+		}
+		if _, ok := m.metaPages[le.Layer]; !ok && le.Meta == d.M {
+			m.keepMeta(le.Layer, c.meta)
+		}
+	}
+	c.start = le.Start
+	for j := le.Meta; j < le.Meta+le.N; j++ {
+		c.append(le.K[j*d.kw:(j+1)*d.kw], le.V[j*d.vw:(j+1)*d.vw])
+	}
+	return c
 }
 
 func (m *Model) checkLayerExport(le LayerExport) error {

@@ -32,6 +32,10 @@ type Tracer func(layer int, what string, x []float32, rows, width int)
 // rows are the same for every sequence, so the part computes them once (see metaTemplate) and
 // starts new sequences from that state: their meta rows cost nothing after the first, and the
 // result is bit-identical to computing them (chunked prefill equals whole prefill).
+//
+// The K/V rows go to pages of the part's pool. Before anything changes, the step reserves every
+// page it will take; when the pool's budget has no room the error wraps kvshare.ErrExhausted and
+// no state has changed. Steps of one part run one at a time.
 func (m *Model) Forward(segs []Segment, tokens [][]int, x []float32) ([]float32, Layout, error) {
 	lay, err := m.layout(segs)
 	if err != nil {
@@ -44,6 +48,11 @@ func (m *Model) Forward(segs []Segment, tokens [][]int, x []float32) ([]float32,
 	} else if len(x) != lay.Rows*m.dims.H {
 		return nil, lay, fmt.Errorf("model: step has %d input values, want %d rows × %d", len(x), lay.Rows, m.dims.H)
 	}
+	done, err := m.reserveStep(segs, lay)
+	if err != nil {
+		return nil, lay, err
+	}
+	defer done()
 	first := -1
 	for i, g := range lay.Segs {
 		if g.Meta > 0 {
@@ -101,6 +110,7 @@ func (m *Model) metaTemplate(metaIn []float32) (*SeqState, []float32) {
 		segs := []Segment{{Seq: st}}
 		lay := Layout{Segs: []SegRows{{Meta: m.dims.M}}, Rows: m.dims.M}
 		m.forwardLayers(segs, lay, x)
+		m.shareMeta(st)
 		m.metaState, m.metaOut = st, x
 	}
 	return m.metaState, m.metaOut

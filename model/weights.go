@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/hymbaserve/hymbaserve/kernels"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 )
 
 // Layer holds one decoder layer's weights. Shapes for the real model in comments
@@ -46,8 +47,11 @@ type Model struct {
 	Tracer      Tracer          // optional: receives intermediate values
 	invFreq     []float32       // [hd/2]
 	metaMu      sync.Mutex
-	metaState   *SeqState // a sequence after the meta tokens only (see metaTemplate)
-	metaOut     []float32 // [M, H] the meta rows' output
+	metaState   *SeqState               // a sequence after the meta tokens only (see metaTemplate)
+	metaOut     []float32               // [M, H] the meta rows' output
+	metaPages   map[int][]*kvshare.Page // the part's shared meta K/V pages by layer (metaMu)
+	pagerOnce   sync.Once
+	pages       *pager // source of K/V pages (see pager)
 	dims        dims
 }
 
