@@ -320,3 +320,26 @@ func stagesOf(p *shard.Plan) []string {
 	}
 	return out
 }
+
+// TestPrefixCache sends prompts sharing a prefix one after another through a 2-stage pipeline:
+// later ones start from the first one's snapshot (fewer prompt tokens computed, counted), and
+// every output equals a cold run alone.
+func TestPrefixCache(t *testing.T) {
+	d, c := startDev(t, DevOptions{Workers: 2, ModelDir: tinyDir, Plan: shard.Options{Stages: 2, Replicas: 1}})
+	m := localModel(t)
+	base := prompt(40, 3)
+	variant := append(slices.Clone(base[:35]), 7, 8, 9, 10, 11)
+	for i, p := range [][]int{base, variant, base, prompt(40, 4)} {
+		res, err := c.Generate(context.Background(), client.IDsRequest(p, 20), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := greedyLocal(t, m, p, 20); !slices.Equal(res.IDs, want) {
+			t.Fatalf("request %d: %v, cold %v", i, res.IDs, want)
+		}
+	}
+	hits, saved := d.Coordinator.PrefixStats()
+	if hits != 2 || saved != 64 {
+		t.Fatalf("prefix cache: %d hits saving %d tokens, want 2 hits saving 2×32", hits, saved)
+	}
+}

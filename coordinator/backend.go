@@ -185,3 +185,8 @@ func (c *Coordinator) NATSReconnected() {
 
 // Replays counts the sequences plan changes dropped and replayed so far.
 func (c *Coordinator) Replays() int { return c.exec.Replays() }
+
+// PrefixStats reports the prefix cache's hits and the prompt tokens they saved.
+func (c *Coordinator) PrefixStats() (hits, tokensSaved int64) {
+	return c.prefix.hits.Load(), c.prefix.saved.Load()
+}

@@ -64,6 +64,7 @@ type Coordinator struct {
 	close  func()
 	exec   *pipeline.Executor
 	ledger *ledger
+	prefix *prefixCache
 	stats  counters
 	subj   transport.Subjects
 	sched  *engine.Scheduler
@@ -114,9 +115,10 @@ func New(cfg Config) (*Coordinator, error) {
 	}
 	c.exec = exec
 	c.ledger = newLedger(c.mcfg, exec)
+	c.prefix = newPrefixCache(c, 16, 256)
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
 		Vocab: c.mcfg.VocabSize, MaxContext: MaxContext(c.mcfg), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
-		Budget: c.ledger, MicroBatches: cfg.MicroBatches,
+		Budget: c.ledger, MicroBatches: cfg.MicroBatches, Prefix: c.prefix, PageTokens: 16,
 	})
 	return c, nil
 }

@@ -44,6 +44,8 @@ func (c *Coordinator) writeMetrics(ctx context.Context, w io.Writer) {
 	counter(w, "hymbaserve_sequences_replayed_total", "sequences replayed after losing their state", float64(c.exec.Replays()))
 	counter(w, "hymbaserve_sequences_migrated_total", "sequences whose state moved in live migrations", float64(c.stats.migratedSeqs.Load()))
 	counter(w, "hymbaserve_migrated_bytes_total", "state bytes moved in live migrations", float64(c.stats.migratedBytes.Load()))
+	counter(w, "hymbaserve_prefix_hits_total", "requests that started from a cached prompt prefix", float64(c.prefix.hits.Load()))
+	counter(w, "hymbaserve_prefix_tokens_saved_total", "prompt tokens not recomputed thanks to the prefix cache", float64(c.prefix.saved.Load()))
 	if st == nil {
 		return
 	}

@@ -223,6 +223,7 @@ func (c *Coordinator) routeSet(plan *shard.Plan) {
 	}
 	c.mu.Unlock()
 	c.ledger.setRoute(plan, budget)
+	c.prefix.reset()
 }
 
 // alive reports whether every worker of plan is registered and not suspected.

@@ -44,15 +44,19 @@ func (s *Scheduler) newJob(req *Request) *job {
 	return j
 }
 
-// nextSeg returns the job's part of the next step: a prompt chunk within budget, or the next
+// nextSeg returns the job's part of the next step: a prompt chunk within budget (with page > 0,
+// one chunk ends at the prompt's last page boundary), or the next
 // token of its context — the last sampled one, or while replaying after a lost state, each
 // generated token again in turn, as decode steps exactly like the first time.
-func (j *job) nextSeg(budget *int) (Seg, bool) {
+func (j *job) nextSeg(budget *int, page int) (Seg, bool) {
 	n := len(j.req.Prompt)
 	if j.pos >= n {
 		return Seg{Seq: j.id, Pos: j.pos, Tokens: j.ctx[j.pos : j.pos+1]}, true
 	}
 	c := min(n-j.pos, *budget)
+	if lb := (n - 1) / max(page, 1) * page; page > 0 && j.pos < lb && j.pos+c > lb {
+		c = lb - j.pos // a chunk ends at the prompt's last page boundary: its prefix snapshot
+	}
 	if c <= 0 {
 		return Seg{}, false
 	}

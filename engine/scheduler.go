@@ -24,9 +24,24 @@ type Options struct {
 	// MicroBatches splits each step into this many micro-batches run at once; 0 means the
 	// executor's pipeline depth (Pipelined), 1 one batch per step.
 	MicroBatches int
+	// Prefix, when set, reuses the state of prompt prefixes; PageTokens is its granularity
+	// (default 16).
+	Prefix     PrefixCache
+	PageTokens int
 	// Budget, when set, admits a sequence only while there is memory for its whole length
 	// (prompt + max_tokens); others wait in arrival order.
 	Budget Budget
+}
+
+// PrefixCache lets sequences start from the state of an earlier prompt's prefix. The scheduler
+// cuts prompts into chunks that end on PageTokens boundaries, reports each boundary reached, and
+// asks, before a sequence's first step, how much of its prompt its state already holds.
+type PrefixCache interface {
+	// Attach returns how many leading prompt tokens seq's state already holds (a multiple of
+	// the page size, less than len(prompt); 0 for none).
+	Attach(seq uint64, prompt []int) int
+	// Boundary reports that seq has been fed prompt[:pos], pos a multiple of the page size.
+	Boundary(seq uint64, prompt []int, pos int)
 }
 
 // Budget is the memory the sequences' state may use, reserved at admission for a sequence's
@@ -65,6 +80,9 @@ func NewScheduler(ex Executor, tok *tokenizer.Tokenizer, opt Options) *Scheduler
 	}
 	if opt.RetryFor <= 0 {
 		opt.RetryFor = 2 * time.Minute
+	}
+	if opt.PageTokens <= 0 {
+		opt.PageTokens = 16
 	}
 	return &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{})}
 }
@@ -152,6 +170,9 @@ func (s *Scheduler) admit(active, waiting []*job) ([]*job, []*job) {
 			break
 		}
 		j.reserved = s.opt.Budget != nil
+		if s.opt.Prefix != nil {
+			j.pos = s.opt.Prefix.Attach(j.id, j.req.Prompt)
+		}
 		active, waiting = append(active, j), waiting[1:]
 	}
 	return active, waiting
@@ -163,8 +184,12 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 	var segs []Seg
 	var in []*job
 	budget := s.opt.ChunkTokens
+	page := 0
+	if s.opt.Prefix != nil {
+		page = s.opt.PageTokens
+	}
 	for _, j := range active {
-		g, ok := j.nextSeg(&budget)
+		g, ok := j.nextSeg(&budget, page)
 		if ok {
 			segs = append(segs, g)
 			in = append(in, j)
@@ -192,6 +217,9 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 			j := in[i]
 			j.replayFrom = time.Time{}
 			j.pos += len(segs[i].Tokens)
+			if s.opt.Prefix != nil && j.pos < len(j.req.Prompt) && j.pos%s.opt.PageTokens == 0 && j.replays == 0 {
+				s.opt.Prefix.Boundary(j.id, j.req.Prompt, j.pos)
+			}
 			if j.pos < len(j.ctx) {
 				continue // prompt not complete yet
 			}

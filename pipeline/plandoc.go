@@ -36,6 +36,9 @@ func ParsePlanDoc(b []byte) (*PlanDoc, error) {
 //	export seqs first last    → (binary reply) the sequences' state for those layers (Stage.Export)
 //	graft seqs first last     → copy those layers of the sequences into the prepared stage
 //	abort                     → forget the prepared stage
+//	snapshot seqs=[s]         → keep a copy of s's state at its position (a prompt prefix)
+//	fork seqs=[s,n] first=p   → start sequence n from the snapshot of s at p
+//	unsnap seqs=[s] first=p   → forget that snapshot
 //
 // The prepared stage takes imports (Stage.Import bodies) on the worker's kv subject, and
 // becomes the stage in force when a plan gives the worker exactly its layers.

@@ -219,3 +219,24 @@ func (e *Executor) Depth() int {
 	}
 	return max(1, e.route.Plan.Depth())
 }
+
+// ReplicaOf returns the replica a sequence is on (pinned or running).
+func (e *Executor) ReplicaOf(seq uint64) (int, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.seqs[seq]
+	if !ok {
+		return 0, false
+	}
+	return s.replica, true
+}
+
+// SetPos records that a pinned sequence's state already holds pos tokens (a prefix forked on
+// its stages), so that its first step starts there.
+func (e *Executor) SetPos(seq uint64, pos int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.seqs[seq]; ok {
+		s.pos = pos
+	}
+}

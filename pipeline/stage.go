@@ -15,6 +15,7 @@ type Stage struct {
 	M     *model.Model
 	Epoch uint64 // plan epoch this stage serves; steps of other epochs are refused
 	seqs  map[uint64]*model.SeqState
+	snaps map[snapKey]*model.SeqState // prefix snapshots
 }
 
 // NewStage returns a stage over m for plan epoch epoch.
@@ -257,3 +258,36 @@ func (s *Stage) Graft(from *Stage, ids []uint64, first, last int) error {
 	_, err = s.Import(b)
 	return err
 }
+
+// snapKey names a prefix snapshot: sequence seq's state after pos text tokens.
+type snapKey struct {
+	seq uint64
+	pos int
+}
+
+// Snapshot keeps a copy of sequence seq's state as it is now (a prompt prefix other sequences
+// may start from).
+func (s *Stage) Snapshot(seq uint64) error {
+	st, ok := s.seqs[seq]
+	if !ok {
+		return fmt.Errorf("snapshot: sequence %d has no state on this stage", seq)
+	}
+	if s.snaps == nil {
+		s.snaps = map[snapKey]*model.SeqState{}
+	}
+	s.snaps[snapKey{seq, st.Pos}] = st.Clone(seq)
+	return nil
+}
+
+// Fork starts sequence dst from the snapshot of src at pos.
+func (s *Stage) Fork(src uint64, pos int, dst uint64) error {
+	snap, ok := s.snaps[snapKey{src, pos}]
+	if !ok {
+		return fmt.Errorf("fork: no snapshot of sequence %d at %d on this stage", src, pos)
+	}
+	s.seqs[dst] = snap.Clone(dst)
+	return nil
+}
+
+// DropSnapshot forgets the snapshot of src at pos.
+func (s *Stage) DropSnapshot(src uint64, pos int) { delete(s.snaps, snapKey{src, pos}) }

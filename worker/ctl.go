@@ -57,6 +57,8 @@ func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
 			return ok, nil
 		}
 		return ok, w.prepared.Graft(w.stage, req.Seqs, req.First, req.Last)
+	case "snapshot", "fork", "unsnap":
+		return ok, w.prefixOp(req)
 	case "abort":
 		w.run.Lock()
 		w.prepared = nil
@@ -110,4 +112,26 @@ func (w *Worker) onImport(msg transport.Msg) {
 	if msg.Reply != "" {
 		w.cfg.Transport.Publish(context.Background(), msg.Reply, body)
 	}
+}
+
+// prefixOp keeps, uses or drops a prefix snapshot on the stage in force:
+// snapshot seqs[0] (at its current position), fork seqs[1] from seqs[0] at first, unsnap
+// seqs[0] at first.
+func (w *Worker) prefixOp(req pipeline.CtlRequest) error {
+	w.run.Lock()
+	defer w.run.Unlock()
+	if w.stage == nil || len(req.Seqs) == 0 {
+		return fmt.Errorf("%s: no stage, or no sequence named", req.Op)
+	}
+	switch req.Op {
+	case "snapshot":
+		return w.stage.Snapshot(req.Seqs[0])
+	case "fork":
+		if len(req.Seqs) != 2 {
+			return fmt.Errorf("fork: want source and new sequence")
+		}
+		return w.stage.Fork(req.Seqs[0], req.First, req.Seqs[1])
+	}
+	w.stage.DropSnapshot(req.Seqs[0], req.First)
+	return nil
 }

@@ -1,0 +1,164 @@
+package coordinator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/pipeline"
+)
+
+// prefixCache is the coordinator's engine.PrefixCache. When a prompt reaches its last page
+// boundary (the last multiple of the page size before its end), every stage of its replica keeps
+// a snapshot of the sequence's state there; a later prompt that starts with the same tokens, on
+// the same replica, starts from a copy of that snapshot and skips their prefill. The snapshot
+// holds the SSM and conv state at the boundary, which a recurrent layer cannot recompute from
+// the KV rows alone. At most max snapshots are kept, the least recently used dropped first.
+type prefixCache struct {
+	c    *Coordinator
+	page int
+	max  int
+
+	mu      sync.Mutex
+	entries map[[32]byte]*prefixEntry
+	hits    atomic.Int64
+	saved   atomic.Int64 // prompt tokens not recomputed
+}
+
+type prefixEntry struct {
+	src     uint64 // the sequence the snapshot was taken of
+	pos     int
+	replica int
+	used    time.Time
+}
+
+var _ engine.PrefixCache = (*prefixCache)(nil)
+
+func newPrefixCache(c *Coordinator, page, max int) *prefixCache {
+	return &prefixCache{c: c, page: page, max: max, entries: map[[32]byte]*prefixEntry{}}
+}
+
+func prefixKey(replica int, ids []int) [32]byte {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(replica))
+	for _, id := range ids {
+		b = binary.LittleEndian.AppendUint32(b, uint32(id))
+	}
+	return sha256.Sum256(b)
+}
+
+// lastBoundary is the last page boundary strictly inside the prompt (the last token's logits
+// must be computed).
+func (p *prefixCache) lastBoundary(prompt []int) int { return (len(prompt) - 1) / p.page * p.page }
+
+// Attach implements engine.PrefixCache: the longest cached prefix of the prompt on the
+// sequence's replica is forked on every stage.
+func (p *prefixCache) Attach(seq uint64, prompt []int) int {
+	r, ok := p.c.exec.ReplicaOf(seq)
+	if !ok {
+		return 0
+	}
+	for pos := p.lastBoundary(prompt); pos >= p.page; pos -= p.page {
+		key := prefixKey(r, prompt[:pos])
+		p.mu.Lock()
+		e, hit := p.entries[key]
+		p.mu.Unlock()
+		if !hit {
+			continue
+		}
+		req := pipeline.CtlRequest{Op: "fork", Seqs: []uint64{e.src, seq}, First: pos}
+		if err := p.onStages(r, req); err != nil {
+			p.c.log.Warn("prefix snapshot unusable; dropping it", "err", err)
+			p.forget(key)
+			return 0
+		}
+		p.mu.Lock()
+		e.used = time.Now()
+		p.mu.Unlock()
+		p.c.exec.SetPos(seq, pos)
+		p.hits.Add(1)
+		p.saved.Add(int64(pos))
+		return pos
+	}
+	return 0
+}
+
+// Boundary implements engine.PrefixCache: at the prompt's last page boundary, snapshot it.
+func (p *prefixCache) Boundary(seq uint64, prompt []int, pos int) {
+	if pos != p.lastBoundary(prompt) {
+		return
+	}
+	r, ok := p.c.exec.ReplicaOf(seq)
+	if !ok {
+		return
+	}
+	key := prefixKey(r, prompt[:pos])
+	p.mu.Lock()
+	_, have := p.entries[key]
+	p.mu.Unlock()
+	if have {
+		return
+	}
+	if err := p.onStages(r, pipeline.CtlRequest{Op: "snapshot", Seqs: []uint64{seq}}); err != nil {
+		p.c.log.Warn("prefix snapshot not taken", "err", err)
+		return
+	}
+	p.mu.Lock()
+	p.entries[key] = &prefixEntry{src: seq, pos: pos, replica: r, used: time.Now()}
+	evict := p.oldest()
+	p.mu.Unlock()
+	if evict != nil {
+		p.forget(*evict)
+	}
+}
+
+// oldest returns the least recently used key when there are too many entries. p.mu is held.
+func (p *prefixCache) oldest() *[32]byte {
+	if len(p.entries) <= p.max {
+		return nil
+	}
+	var key [32]byte
+	var at time.Time
+	for k, e := range p.entries {
+		if at.IsZero() || e.used.Before(at) {
+			key, at = k, e.used
+		}
+	}
+	return &key
+}
+
+// forget drops an entry and its snapshots on the stages.
+func (p *prefixCache) forget(key [32]byte) {
+	p.mu.Lock()
+	e, ok := p.entries[key]
+	delete(p.entries, key)
+	p.mu.Unlock()
+	if ok {
+		p.onStages(e.replica, pipeline.CtlRequest{Op: "unsnap", Seqs: []uint64{e.src}, First: e.pos})
+	}
+}
+
+// reset forgets every entry (a plan change: the stages' snapshots are gone or moved).
+func (p *prefixCache) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.entries)
+}
+
+// onStages sends a control request to every stage worker of replica r.
+func (p *prefixCache) onStages(r int, req pipeline.CtlRequest) error {
+	route, ok := p.c.exec.Route()
+	if !ok || r >= len(route.Plan.Replicas) {
+		return pipeline.ErrNoRoute
+	}
+	var ws []string
+	for _, st := range route.Plan.Replicas[r].Stages {
+		ws = append(ws, st.Worker)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return p.c.ctlAll(ctx, ws, func(string) pipeline.CtlRequest { return req })
+}
