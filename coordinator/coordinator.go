@@ -115,7 +115,7 @@ func New(cfg Config) (*Coordinator, error) {
 	}
 	c.exec = exec
 	c.ledger = newLedger(c.mcfg, exec)
-	c.prefix = newPrefixCache(c, 16, 256)
+	c.prefix = newPrefixCache(c, 16, 16) // snapshots live outside the ledger: few
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
 		Vocab: c.mcfg.VocabSize, MaxContext: MaxContext(c.mcfg), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
 		Budget: c.ledger, MicroBatches: cfg.MicroBatches, Prefix: c.prefix, PageTokens: 16,
