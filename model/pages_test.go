@@ -208,3 +208,26 @@ func TestMaxSeqBytesMatchesPool(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolExhaustionNewSequence checks that a first step which cannot get the meta template's
+// pages fails with ErrExhausted, leaves the sequence new and the part without a template, and
+// runs once the budget has room.
+func TestPoolExhaustionNewSequence(t *testing.T) {
+	m := tinyRandom(t, true)
+	pool := kvshare.NewPool(kvshare.PageRows, m.dims.kw, m.dims.vw, 0)
+	m.SetPool(kvshare.NewPool(kvshare.PageRows, m.dims.kw, m.dims.vw, int64(m.owners())*pool.PageBytes()))
+	s := m.NewSeq(1)
+	seg := []Segment{{Seq: s, Text: 3, LastPrompt: true}}
+	if _, _, err := m.Forward(seg, [][]int{prompt(3, 1)}, nil); !errors.Is(err, kvshare.ErrExhausted) {
+		t.Fatalf("err %v, want ErrExhausted (meta pages fit, the text pages do not)", err)
+	}
+	if s.Started || s.Pos != 0 || m.metaState != nil || m.Pool().Stats().PagesUsed != 0 {
+		t.Fatal("the refused first step changed the sequence or built the template")
+	}
+	m.SetPool(kvshare.NewPool(kvshare.PageRows, m.dims.kw, m.dims.vw, int64(3*m.owners())*pool.PageBytes()))
+	got := step(t, m, seg, [][]int{prompt(3, 1)}, false)
+	want := step(t, m, []Segment{{Seq: m.NewSeq(2), Text: 3, LastPrompt: true}}, [][]int{prompt(3, 1)}, false)
+	if !slices.Equal(got, want) {
+		t.Fatal("logits after the retry differ from a fresh sequence's")
+	}
+}
