@@ -146,6 +146,7 @@ func workerStatus(id string, cordoned bool, mem int64, doc *pipeline.PlanDoc, r 
 		}
 	}
 	ws.Memory.WeightsBytes, ws.Memory.KVBytes = uint64(r.WeightBytes), uint64(r.StateBytes)
+	ws.Memory.PagesUsed, ws.Memory.PagesFree, ws.Memory.PageBytes = uint64(r.PagesUsed), uint64(r.PagesFree), uint64(r.PageBytes)
 	ws.Memory.UsedBytes = ws.Memory.WeightsBytes + ws.Memory.KVBytes
 	ws.Load.ActiveSequences = r.Seqs
 	return ws

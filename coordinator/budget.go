@@ -5,13 +5,14 @@ import (
 	"sync"
 
 	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/shard"
 )
 
 // ledger is the coordinator's engine.Budget: for every worker of the route, the memory it offers
-// for sequence state (its capacity less the weights it holds) and what admitted sequences may
+// for sequence state (its capacity less its weights and its shared meta pages) and what admitted sequences may
 // reach at their full length (prompt + max_tokens). A sequence is admitted to a replica only
 // when every stage of it has room, and pinned there; so no running sequence ever finds a
 // worker out of memory.
@@ -33,16 +34,44 @@ func newLedger(cfg *model.Config, exec *pipeline.Executor) *ledger {
 	return &ledger{cfg: cfg, exec: exec, seqs: map[uint64]int{}, rep: map[uint64]int{}}
 }
 
-// seqBytes is the state one sequence of tokens text tokens holds on layers [first, last):
-// K/V rows (global layers all of them, window layers at most W + M, consumers none) and the conv
-// and SSM state, in float32.
+// seqBytes is the most state one sequence of tokens text tokens holds on layers [first, last):
+// model.MaxSeqBytes (its K/V pages and conv/SSM state) plus the pages a prompt chunk of up to
+// chunkTokens rows holds on each window layer beyond the window until its first decode step.
 func (l *ledger) seqBytes(first, last, tokens int) int64 {
-	costs := shard.LayerCosts(l.cfg, shard.Options{WeightBytes: 4, StateBytes: 4, MaxSeqs: 1, ContextLen: tokens + l.cfg.NumMemoryTokens})
-	var n int64
-	for i := first; i < last; i++ {
-		n += costs[i].StateBytesPerSeq
+	n := model.MaxSeqBytes(l.cfg, first, last, tokens)
+	if tokens > l.cfg.SlidingWindow {
+		pages := int64((chunkTokens+kvshare.PageRows-1)/kvshare.PageRows + 1)
+		n += int64(windowOwners(l.cfg, first, last)) * pages * pageBytes(l.cfg)
 	}
 	return n
+}
+
+// chunkTokens is the scheduler's prompt chunk budget (engine default).
+const chunkTokens = 256
+
+// metaBytes is what the shared meta pages of layers [first, last) take once per worker.
+func metaBytes(cfg *model.Config, first, last int) int64 {
+	owners := 0
+	for i := first; i < last; i++ {
+		if cfg.OwnsKV(i) {
+			owners++
+		}
+	}
+	return int64(owners*((cfg.NumMemoryTokens+kvshare.PageRows-1)/kvshare.PageRows)) * pageBytes(cfg)
+}
+
+func windowOwners(cfg *model.Config, first, last int) int {
+	n := 0
+	for i := first; i < last; i++ {
+		if cfg.OwnsKV(i) && !cfg.IsGlobal(i) {
+			n++
+		}
+	}
+	return n
+}
+
+func pageBytes(cfg *model.Config) int64 {
+	return int64(kvshare.PageRows) * int64(cfg.NumKeyValueHeads*(cfg.HeadDim()+cfg.VDim())) * 4
 }
 
 // setRoute installs the budgets of a new plan and re-counts the admitted sequences on it.

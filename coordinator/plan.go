@@ -214,12 +214,15 @@ func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) (migration, e
 	return migration{}, nil
 }
 
-// routeSet gives the ledger the new plan's memory: each worker's capacity less its weights.
+// routeSet gives the ledger the new plan's memory: each worker's capacity less its weights and
+// the meta pages its layers share.
 func (c *Coordinator) routeSet(plan *shard.Plan) {
 	c.mu.Lock()
 	budget := map[string]int64{}
-	for _, id := range plan.Workers() {
-		budget[id] = c.members[id].Capacity.MemBytes - c.weights[id]
+	for _, r := range plan.Replicas {
+		for _, st := range r.Stages {
+			budget[st.Worker] = c.members[st.Worker].Capacity.MemBytes - c.weights[st.Worker] - metaBytes(c.mcfg, st.First, st.Last)
+		}
 	}
 	c.mu.Unlock()
 	c.ledger.setRoute(plan, budget)

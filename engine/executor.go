@@ -96,7 +96,10 @@ func (e *Local) Release(ids ...uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, id := range ids {
-		delete(e.seqs, id)
+		if s, ok := e.seqs[id]; ok {
+			s.Release()
+			delete(e.seqs, id)
+		}
 	}
 }
 

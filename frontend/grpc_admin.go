@@ -41,7 +41,8 @@ func workerToProto(w *WorkerStatus) *pb.Worker {
 	out := &pb.Worker{
 		Id: w.ID, Address: w.Address, State: stateToProto(w.State),
 		Memory: &pb.Memory{TotalBytes: w.Memory.TotalBytes, UsedBytes: w.Memory.UsedBytes,
-			WeightsBytes: w.Memory.WeightsBytes, KvBytes: w.Memory.KVBytes},
+			WeightsBytes: w.Memory.WeightsBytes, KvBytes: w.Memory.KVBytes,
+			PagesUsed: w.Memory.PagesUsed, PagesFree: w.Memory.PagesFree, PageBytes: w.Memory.PageBytes},
 		Load: &pb.Load{ActiveSequences: uint32(w.Load.ActiveSequences),
 			QueuedRequests: uint32(w.Load.QueuedRequests), TokensPerSecond: w.Load.TokensPerSecond},
 	}

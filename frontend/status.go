@@ -40,6 +40,9 @@ type MemoryStats struct {
 	UsedBytes    uint64
 	WeightsBytes uint64
 	KVBytes      uint64
+	PagesUsed    uint64 // K/V pages in use (shared meta pages included)
+	PagesFree    uint64
+	PageBytes    uint64
 }
 
 // LoadStats are a worker's current work.

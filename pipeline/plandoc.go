@@ -61,6 +61,9 @@ type WorkerStatus struct {
 	Seqs        int    `json:"seqs"`
 	StateBytes  int64  `json:"state_bytes"`
 	WeightBytes int64  `json:"weight_bytes"`
+	PagesUsed   int    `json:"pages_used"` // K/V pages of the stage's pool in use (shared meta pages included)
+	PagesFree   int    `json:"pages_free"` // allocated pages on the free list
+	PageBytes   int64  `json:"page_bytes"`
 	Steps       uint64 `json:"steps"`  // steps served
 	Errors      uint64 `json:"errors"` // steps refused
 	LoadError   string `json:"load_error,omitempty"`

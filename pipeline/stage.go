@@ -111,6 +111,9 @@ func (s *Stage) segments(in *wire.Step) ([]model.Segment, [][]int, error) {
 		row += rows
 	}
 	for id, st := range fresh {
+		if old, ok := s.seqs[id]; ok {
+			old.Release() // a resent first chunk replaces an earlier attempt
+		}
 		s.seqs[id] = st
 	}
 	return segs, toks, nil
@@ -186,13 +189,30 @@ func (s *Stage) logits(next, in *wire.Step, lay model.Layout, out []float32) {
 func (s *Stage) release(in *wire.Step) {
 	for _, g := range in.Segments {
 		if g.Flags&wire.SegRelease != 0 {
-			delete(s.seqs, g.Seq)
+			s.drop(g.Seq)
 		}
 	}
 }
 
-// Reset drops every sequence's state (the model and its meta-token state stay).
-func (s *Stage) Reset() { clear(s.seqs) }
+// drop releases a sequence's state (its pages go back to the pool).
+func (s *Stage) drop(id uint64) {
+	if st, ok := s.seqs[id]; ok {
+		st.Release()
+		delete(s.seqs, id)
+	}
+}
+
+// Reset drops every sequence's state and every prefix snapshot (the model and its meta-token
+// state stay).
+func (s *Stage) Reset() {
+	for id := range s.seqs {
+		s.drop(id)
+	}
+	for k, st := range s.snaps {
+		st.Release()
+		delete(s.snaps, k)
+	}
+}
 
 // Export encodes the state of the given sequences for layers [first, last) of this stage:
 // u32 count, then per sequence u32 length + model.SeqExport bytes. Unknown sequences are an
@@ -275,7 +295,11 @@ func (s *Stage) Snapshot(seq uint64) error {
 	if s.snaps == nil {
 		s.snaps = map[snapKey]*model.SeqState{}
 	}
-	s.snaps[snapKey{seq, st.Pos}] = st.Clone(seq)
+	k := snapKey{seq, st.Pos}
+	if old, ok := s.snaps[k]; ok {
+		old.Release()
+	}
+	s.snaps[k] = st.Clone(seq)
 	return nil
 }
 
@@ -285,9 +309,15 @@ func (s *Stage) Fork(src uint64, pos int, dst uint64) error {
 	if !ok {
 		return fmt.Errorf("fork: no snapshot of sequence %d at %d on this stage", src, pos)
 	}
+	s.drop(dst)
 	s.seqs[dst] = snap.Clone(dst)
 	return nil
 }
 
 // DropSnapshot forgets the snapshot of src at pos.
-func (s *Stage) DropSnapshot(src uint64, pos int) { delete(s.snaps, snapKey{src, pos}) }
+func (s *Stage) DropSnapshot(src uint64, pos int) {
+	if st, ok := s.snaps[snapKey{src, pos}]; ok {
+		st.Release()
+		delete(s.snaps, snapKey{src, pos})
+	}
+}

@@ -242,6 +242,10 @@ func (w *Worker) Status() pipeline.WorkerStatus {
 	s := w.status
 	s.Seqs, s.StateBytes = int(w.seqs.Load()), w.stateBytes.Load()
 	s.Steps, s.Errors = w.steps.Load(), w.errs.Load()
+	if w.stage != nil {
+		ps := w.stage.M.Pool().Stats()
+		s.PagesUsed, s.PagesFree, s.PageBytes = ps.PagesUsed, ps.PagesFree, ps.PageBytes
+	}
 	return s
 }
 

@@ -112,6 +112,8 @@ type workerStatus struct {
 	Stages      []string `json:"stages"` // "r<replica>/s<stage> [first,last)"
 	WeightBytes uint64   `json:"weight_bytes"`
 	StateBytes  uint64   `json:"state_bytes"`
+	PagesUsed   uint64   `json:"pages_used"`
+	PagesFree   uint64   `json:"pages_free"`
 	Sequences   uint32   `json:"sequences"`
 }
 
@@ -119,7 +121,8 @@ func statusJSON(st *v1.StatusResponse) statusOut {
 	out := statusOut{Model: st.GetModelName(), Ready: st.GetReady(), PlanEpoch: st.GetPlanEpoch(), Workers: []workerStatus{}}
 	for _, w := range st.GetWorkers() {
 		ws := workerStatus{ID: w.GetId(), State: stateName(w.GetState()), Stages: []string{},
-			WeightBytes: w.GetMemory().GetWeightsBytes(), StateBytes: w.GetMemory().GetKvBytes(), Sequences: w.GetLoad().GetActiveSequences()}
+			WeightBytes: w.GetMemory().GetWeightsBytes(), StateBytes: w.GetMemory().GetKvBytes(),
+			PagesUsed: w.GetMemory().GetPagesUsed(), PagesFree: w.GetMemory().GetPagesFree(), Sequences: w.GetLoad().GetActiveSequences()}
 		for _, s := range w.GetStages() {
 			ws.Stages = append(ws.Stages, fmt.Sprintf("r%d/s%d [%d,%d)", s.GetReplica(), s.GetStage(), s.GetLayerBegin(), s.GetLayerEnd()))
 		}
@@ -136,13 +139,13 @@ func printStatus(w io.Writer, st *v1.StatusResponse) error {
 	s := statusJSON(st)
 	fmt.Fprintf(w, "model %s  plan epoch %d  ready %v\n\n", s.Model, s.PlanEpoch, s.Ready)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKER\tSTATE\tSTAGE\tLAYERS\tWEIGHTS\tSTATE MEM\tSEQS")
+	fmt.Fprintln(tw, "WORKER\tSTATE\tSTAGE\tLAYERS\tWEIGHTS\tSTATE MEM\tPAGES USED/FREE\tSEQS")
 	for _, ws := range s.Workers {
 		stage, layers := "-", "-"
 		if len(ws.Stages) > 0 {
 			stage, layers, _ = strings.Cut(ws.Stages[0], " ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", ws.ID, ws.State, stage, layers, mib(ws.WeightBytes), mib(ws.StateBytes), ws.Sequences)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\n", ws.ID, ws.State, stage, layers, mib(ws.WeightBytes), mib(ws.StateBytes), ws.PagesUsed, ws.PagesFree, ws.Sequences)
 	}
 	return tw.Flush()
 }

@@ -1150,11 +1150,15 @@ func (x *StageAssignment) GetLayerEnd() uint32 {
 
 // Memory is a worker's accelerator (or host, for CPU workers) memory in bytes.
 type Memory struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TotalBytes    uint64                 `protobuf:"varint,1,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
-	UsedBytes     uint64                 `protobuf:"varint,2,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
-	WeightsBytes  uint64                 `protobuf:"varint,3,opt,name=weights_bytes,json=weightsBytes,proto3" json:"weights_bytes,omitempty"`
-	KvBytes       uint64                 `protobuf:"varint,4,opt,name=kv_bytes,json=kvBytes,proto3" json:"kv_bytes,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	TotalBytes   uint64                 `protobuf:"varint,1,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
+	UsedBytes    uint64                 `protobuf:"varint,2,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
+	WeightsBytes uint64                 `protobuf:"varint,3,opt,name=weights_bytes,json=weightsBytes,proto3" json:"weights_bytes,omitempty"`
+	KvBytes      uint64                 `protobuf:"varint,4,opt,name=kv_bytes,json=kvBytes,proto3" json:"kv_bytes,omitempty"`
+	// K/V pages of the worker's pool in use (shared meta pages included), and free.
+	PagesUsed     uint64 `protobuf:"varint,5,opt,name=pages_used,json=pagesUsed,proto3" json:"pages_used,omitempty"`
+	PagesFree     uint64 `protobuf:"varint,6,opt,name=pages_free,json=pagesFree,proto3" json:"pages_free,omitempty"`
+	PageBytes     uint64 `protobuf:"varint,7,opt,name=page_bytes,json=pageBytes,proto3" json:"page_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1213,6 +1217,27 @@ func (x *Memory) GetWeightsBytes() uint64 {
 func (x *Memory) GetKvBytes() uint64 {
 	if x != nil {
 		return x.KvBytes
+	}
+	return 0
+}
+
+func (x *Memory) GetPagesUsed() uint64 {
+	if x != nil {
+		return x.PagesUsed
+	}
+	return 0
+}
+
+func (x *Memory) GetPagesFree() uint64 {
+	if x != nil {
+		return x.PagesFree
+	}
+	return 0
+}
+
+func (x *Memory) GetPageBytes() uint64 {
+	if x != nil {
+		return x.PageBytes
 	}
 	return 0
 }
@@ -1489,14 +1514,20 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\x02 \x01(\rR\x05stage\x12\x1f\n" +
 	"\vlayer_begin\x18\x03 \x01(\rR\n" +
 	"layerBegin\x12\x1b\n" +
-	"\tlayer_end\x18\x04 \x01(\rR\blayerEnd\"\x88\x01\n" +
+	"\tlayer_end\x18\x04 \x01(\rR\blayerEnd\"\xe5\x01\n" +
 	"\x06Memory\x12\x1f\n" +
 	"\vtotal_bytes\x18\x01 \x01(\x04R\n" +
 	"totalBytes\x12\x1d\n" +
 	"\n" +
 	"used_bytes\x18\x02 \x01(\x04R\tusedBytes\x12#\n" +
 	"\rweights_bytes\x18\x03 \x01(\x04R\fweightsBytes\x12\x19\n" +
-	"\bkv_bytes\x18\x04 \x01(\x04R\akvBytes\"\x86\x01\n" +
+	"\bkv_bytes\x18\x04 \x01(\x04R\akvBytes\x12\x1d\n" +
+	"\n" +
+	"pages_used\x18\x05 \x01(\x04R\tpagesUsed\x12\x1d\n" +
+	"\n" +
+	"pages_free\x18\x06 \x01(\x04R\tpagesFree\x12\x1d\n" +
+	"\n" +
+	"page_bytes\x18\a \x01(\x04R\tpageBytes\"\x86\x01\n" +
 	"\x04Load\x12)\n" +
 	"\x10active_sequences\x18\x01 \x01(\rR\x0factiveSequences\x12'\n" +
 	"\x0fqueued_requests\x18\x02 \x01(\rR\x0equeuedRequests\x12*\n" +
