@@ -13,6 +13,7 @@ import (
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/registry"
 	"github.com/hymbaserve/hymbaserve/shard"
+	"github.com/hymbaserve/hymbaserve/transport"
 )
 
 // planLoop follows membership and re-plans after each change has settled.
@@ -81,15 +82,20 @@ func (c *Coordinator) watchGossip(ctx context.Context, g *gossip.Gossip) {
 	}
 }
 
-// confirmLeave probes a worker gossip reports gone; if it does not answer, it is suspect.
+// confirmLeave probes a worker gossip reports gone; if it does not answer, it is suspect. A dead
+// worker's control subject has no subscriber, which NATS reports at once; a live worker that is
+// only slow (a loaded machine) gets a few seconds to answer.
 func (c *Coordinator) confirmLeave(ctx context.Context, id string) {
 	for range 3 {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := c.workerStatus(pctx, id)
 		cancel()
 		if err == nil {
 			c.log.Info("gossip lost a worker that still answers: keeping it", "worker", id)
 			return
+		}
+		if errors.Is(err, transport.ErrNoResponders) {
+			break
 		}
 	}
 	c.setSuspect(id, true)
