@@ -61,9 +61,7 @@ func (m *Model) layerForward(l *Layer, segs []Segment, lay Layout, x []float32, 
 	kernels.RMSNorm(s.h[:R*d.H], x, l.MLPNorm, d.eps)
 	kernels.MatMul(s.g, s.h, R, l.Gate)
 	kernels.MatMul(s.up, s.h, R, l.Up)
-	for i := range R * d.I {
-		s.g[i] = kernels.SiLU(s.g[i]) * s.up[i]
-	}
+	kernels.SwiGLU(s.g[:R*d.I], s.g[:R*d.I], s.up[:R*d.I])
 	kernels.MatMul(s.mix, s.g, R, l.Down)
 	m.trace(l.Index, "mlp_out", s.mix, R, d.H)
 	add(x, s.mix[:R*d.H])
