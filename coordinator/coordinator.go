@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -55,19 +56,20 @@ type Config struct {
 
 // Coordinator plans the cluster and serves requests.
 type Coordinator struct {
-	cfg    Config
-	log    *slog.Logger
-	mcfg   *model.Config
-	tok    *tokenizer.Tokenizer
-	name   string
-	src    model.TensorSource // weights to publish
-	close  func()
-	exec   *pipeline.Executor
-	ledger *ledger
-	prefix *prefixCache
-	stats  counters
-	subj   transport.Subjects
-	sched  *engine.Scheduler
+	cfg     Config
+	log     *slog.Logger
+	mcfg    *model.Config
+	tok     *tokenizer.Tokenizer
+	name    string
+	src     model.TensorSource // weights to publish
+	close   func()
+	exec    *pipeline.Executor
+	ledger  *ledger
+	prefix  *prefixCache
+	stats   counters
+	warmUps atomic.Uint64
+	subj    transport.Subjects
+	sched   *engine.Scheduler
 
 	planMu   sync.Mutex // serialises plan changes (the plan loop, operators)
 	mu       sync.Mutex

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/gossip"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/registry"
@@ -204,6 +205,7 @@ func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) (migration, e
 	if cur != nil && c.alive(cur.Plan) {
 		m, err := c.migrate(ctx, plan)
 		if err == nil {
+			c.warmUp(ctx, plan)
 			c.log.Info("plan changed by live migration", "sequences", m.seqs, "bytes", m.bytes)
 			c.stats.migratedSeqs.Add(int64(m.seqs))
 			c.stats.migratedBytes.Add(m.bytes)
@@ -217,8 +219,26 @@ func (c *Coordinator) apply(ctx context.Context, plan *shard.Plan) (migration, e
 	}
 	c.exec.SetRoute(pipeline.Route{Epoch: uint64(epoch), Plan: plan})
 	c.routeSet(plan)
+	c.warmUp(ctx, plan)
 	return migration{}, nil
 }
+
+// warmUp runs a one-token sequence through every replica of the route in force, so that every
+// stage computes its meta-token state (K/V pages, conv and SSM state) once, right after loading,
+// and no request's prefill pays for it.
+func (c *Coordinator) warmUp(ctx context.Context, plan *shard.Plan) {
+	for r := range plan.Replicas {
+		id := warmUpSeq + c.warmUps.Add(1)
+		c.exec.Pin(id, r)
+		if _, err := c.exec.Step(ctx, []engine.Seg{{Seq: id, Tokens: []int{c.mcfg.BosTokenID}, LastPrompt: true}}); err != nil {
+			c.log.Warn("warm-up step failed; the first request computes the meta tokens instead", "replica", r, "err", err)
+		}
+		c.exec.Release(id)
+	}
+}
+
+// warmUpSeq starts the sequence ids of warm-up steps, far from the scheduler's.
+const warmUpSeq = 1 << 62
 
 // routeSet gives the ledger the new plan's memory: each worker's capacity less its weights and
 // the meta pages its layers share.
