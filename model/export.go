@@ -28,6 +28,21 @@ type LayerExport struct {
 	HasKV          bool
 	Meta, Start, N int
 	K, V           []float32
+	// MetaOmitted: K and V hold only the text rows; the importing part references its own
+	// shared meta pages (set up by an earlier import or its meta template), so a batch of
+	// sequences carries the meta rows once, not once per sequence.
+	MetaOmitted bool
+}
+
+// OmitMeta drops the meta rows from e's layers (see LayerExport.MetaOmitted).
+func (m *Model) OmitMeta(e *SeqExport) {
+	d := m.dims
+	for i := range e.Layers {
+		le := &e.Layers[i]
+		if le.HasKV && !le.MetaOmitted {
+			le.K, le.V, le.MetaOmitted = le.K[le.Meta*d.kw:], le.V[le.Meta*d.vw:], true
+		}
+	}
 }
 
 // ExportSeq copies s's state for layers [first, last) of this part.
@@ -99,6 +114,11 @@ func (m *Model) ImportSeq(s *SeqState, e *SeqExport) error {
 	m.metaMu.Lock()
 	defer m.metaMu.Unlock()
 	share, need := m.importPages(e)
+	for _, le := range e.Layers {
+		if le.MetaOmitted && !share[le.Layer] {
+			return fmt.Errorf("model: import of sequence %d: layer %d comes without its meta rows and this part has none to share", e.ID, le.Layer)
+		}
+	}
 	if !pg.pool.Reserve(need) {
 		return fmt.Errorf("model: import of sequence %d needs %d K/V pages, the pool's budget of %d bytes has no room: %w",
 			e.ID, need, pg.pool.Stats().Budget, kvshare.ErrExhausted)
@@ -128,7 +148,11 @@ func (m *Model) importPages(e *SeqExport) (share map[int]bool, need int) {
 			continue
 		}
 		set, ok := m.metaPages[le.Layer]
-		share[le.Layer] = ok && le.Meta == d.M && sameRows(set, r, le.K[:le.Meta*d.kw], le.V[:le.Meta*d.vw], d.kw, d.vw)
+		if le.MetaOmitted {
+			share[le.Layer] = ok && le.Meta == d.M // checked by ImportSeq
+		} else {
+			share[le.Layer] = ok && le.Meta == d.M && sameRows(set, r, le.K[:le.Meta*d.kw], le.V[:le.Meta*d.vw], d.kw, d.vw)
+		}
 		if !share[le.Layer] {
 			need += ceilDiv(le.Meta, r)
 		}
@@ -156,7 +180,11 @@ func (m *Model) importKV(le LayerExport, share bool) *kvCache {
 		}
 	}
 	c.start = le.Start
-	for j := le.Meta; j < le.Meta+le.N; j++ {
+	first := le.Meta
+	if le.MetaOmitted {
+		first = 0
+	}
+	for j := first; j < first+le.N; j++ {
 		c.append(le.K[j*d.kw:(j+1)*d.kw], le.V[j*d.vw:(j+1)*d.vw])
 	}
 	return c
@@ -172,17 +200,25 @@ func (m *Model) checkLayerExport(le LayerExport) error {
 	case le.HasKV != m.layer(le.Layer).OwnsKV:
 		return fmt.Errorf("layer %d: K/V rows present=%v, the layer owns K/V=%v", le.Layer, le.HasKV, !le.HasKV)
 	case le.HasKV && (le.Meta < 0 || le.Meta > d.M || le.N < 0 || le.Start < 0 ||
-		len(le.K) != (le.Meta+le.N)*d.kw || len(le.V) != (le.Meta+le.N)*d.vw):
+		len(le.K) != (exportRows(le))*d.kw || len(le.V) != (exportRows(le))*d.vw):
 		return fmt.Errorf("layer %d: K/V rows do not match their counts", le.Layer)
 	}
 	return nil
 }
 
+// exportRows is the number of K/V rows an export of a layer carries.
+func exportRows(le LayerExport) int {
+	if le.MetaOmitted {
+		return le.N
+	}
+	return le.Meta + le.N
+}
+
 // MarshalBinary encodes the export, little-endian:
 //
 //	u64 id, u32 pos, u8 flags (1 started, 2 decoding), u32 layers, then per layer:
-//	u32 layer, u8 hasKV, u32 meta, u32 start, u32 n, then the float arrays conv, ssm, k, v,
-//	each as u32 count + count float32.
+//	u32 layer, u8 kv (1 has K/V, 2 meta rows omitted), u32 meta, u32 start, u32 n, then the
+//	float arrays conv, ssm, k, v, each as u32 count + count float32.
 func (e *SeqExport) MarshalBinary() ([]byte, error) {
 	b := binary.LittleEndian.AppendUint64(nil, e.ID)
 	b = binary.LittleEndian.AppendUint32(b, uint32(e.Pos))
@@ -190,7 +226,7 @@ func (e *SeqExport) MarshalBinary() ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(e.Layers)))
 	for _, l := range e.Layers {
 		b = binary.LittleEndian.AppendUint32(b, uint32(l.Layer))
-		b = append(b, boolBit(l.HasKV))
+		b = append(b, boolBit(l.HasKV)|boolBit(l.MetaOmitted)<<1)
 		for _, v := range []int{l.Meta, l.Start, l.N} {
 			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
@@ -231,7 +267,9 @@ func (e *SeqExport) UnmarshalBinary(b []byte) error {
 	}
 	e.Layers = make([]LayerExport, 0, n)
 	for range n {
-		l := LayerExport{Layer: int(r.u32()), HasKV: r.byte() != 0}
+		l := LayerExport{Layer: int(r.u32())}
+		kv := r.byte()
+		l.HasKV, l.MetaOmitted = kv&1 != 0, kv&2 != 0
 		l.Meta, l.Start, l.N = int(r.u32()), int(r.u32()), int(r.u32())
 		l.Conv, l.SSM, l.K, l.V = r.floats(), r.floats(), r.floats(), r.floats()
 		e.Layers = append(e.Layers, l)

@@ -215,8 +215,8 @@ func (s *Stage) Reset() {
 }
 
 // Export encodes the state of the given sequences for layers [first, last) of this stage:
-// u32 count, then per sequence u32 length + model.SeqExport bytes. Unknown sequences are an
-// error.
+// u32 count, then per sequence u32 length + model.SeqExport bytes. Only the first sequence
+// carries the meta rows (the importer shares them). Unknown sequences are an error.
 func (s *Stage) Export(ids []uint64, first, last int) ([]byte, error) {
 	b := binary.LittleEndian.AppendUint32(nil, uint32(len(ids)))
 	for _, id := range ids {
@@ -227,6 +227,9 @@ func (s *Stage) Export(ids []uint64, first, last int) ([]byte, error) {
 		e, err := s.M.ExportSeq(st, first, last)
 		if err != nil {
 			return nil, err
+		}
+		if len(b) > 4 {
+			s.M.OmitMeta(e) // the batch's first sequence carries the meta rows for all
 		}
 		eb, _ := e.MarshalBinary()
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(eb)))

@@ -120,3 +120,49 @@ func TestStageRefusesBadSteps(t *testing.T) {
 		t.Fatalf("release left %d sequences on stage 0", n)
 	}
 }
+
+// TestExportBatchCarriesMetaOnce moves three sequences to a freshly loaded stage in one export:
+// only the first carries the meta rows, the importer shares them, and decoding goes on with
+// bit-identical logits on both stages.
+func TestExportBatchCarriesMetaOnce(t *testing.T) {
+	cfg, src := tinySetup(t)
+	from, to := stages(t, cfg, src, 0, 8)[0], stages(t, cfg, src, 0, 8)[0]
+	ids := []uint64{1, 2, 3}
+	var toks []int32
+	var segs []wire.Segment
+	for _, id := range ids {
+		segs = append(segs, wire.Segment{Seq: id, Rows: 20, Flags: wire.SegFirst | wire.SegPromptEnd})
+		for i := range 20 {
+			toks = append(toks, int32(3+i*int(id)))
+		}
+	}
+	run(t, []*Stage{from}, tokensStep(segs, toks))
+	one, err := from.Export(ids[:1], 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := from.Export(ids, 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) >= 3*len(one) {
+		t.Fatalf("3 sequences export to %d bytes, 1 to %d: the meta rows travel more than once", len(all), len(one))
+	}
+	if n, err := to.Import(all); err != nil || n != 3 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	step := func(s *Stage, k int) []float32 {
+		var ds []wire.Segment
+		var dt []int32
+		for _, id := range ids {
+			ds = append(ds, wire.Segment{Seq: id, Start: uint32(20 + k), Rows: 1})
+			dt = append(dt, int32(100+k))
+		}
+		return run(t, []*Stage{s}, tokensStep(ds, dt)).F32
+	}
+	for k := range 10 {
+		if !slices.Equal(step(from, k), step(to, k)) {
+			t.Fatalf("decode step %d after the move: logits differ", k)
+		}
+	}
+}
