@@ -107,7 +107,8 @@ func mapError(err error) error {
 // Status implements frontend.Backend: the plan in force and each worker's own report.
 func (c *Coordinator) Status(ctx context.Context) (*frontend.Status, error) {
 	c.mu.Lock()
-	st := &frontend.Status{Ready: c.ready, Model: c.name, PlanEpoch: uint64(c.epoch)}
+	st := &frontend.Status{Ready: c.ready, Model: c.name, PlanEpoch: uint64(c.epoch),
+		PrefixHits: uint64(c.prefix.hits.Load()), PrefixTokensSaved: uint64(c.prefix.saved.Load())}
 	doc := c.doc
 	c.mu.Unlock()
 	ws := c.workers()

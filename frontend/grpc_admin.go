@@ -27,7 +27,8 @@ func (s *adminServer) Status(ctx context.Context, _ *pb.StatusRequest) (*pb.Stat
 	if st == nil {
 		st = &Status{}
 	}
-	out := &pb.StatusResponse{ModelName: st.Model, PlanEpoch: st.PlanEpoch, Ready: st.Ready}
+	out := &pb.StatusResponse{ModelName: st.Model, PlanEpoch: st.PlanEpoch, Ready: st.Ready,
+		PrefixHits: st.PrefixHits, PrefixTokensSaved: st.PrefixTokensSaved}
 	if out.ModelName == "" {
 		out.ModelName = s.b.Model().Name
 	}

@@ -11,6 +11,9 @@ type Status struct {
 	// PlanEpoch is the revision of the layer plan in force.
 	PlanEpoch uint64
 	Workers   []WorkerStatus
+	// PrefixHits counts requests that started from a cached prompt prefix; PrefixTokensSaved the
+	// prompt tokens that were not recomputed.
+	PrefixHits, PrefixTokensSaved uint64
 }
 
 // WorkerStatus describes one worker.

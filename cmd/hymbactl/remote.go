@@ -100,10 +100,12 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 
 // statusOut is status --json.
 type statusOut struct {
-	Model     string         `json:"model"`
-	Ready     bool           `json:"ready"`
-	PlanEpoch uint64         `json:"plan_epoch"`
-	Workers   []workerStatus `json:"workers"`
+	Model             string         `json:"model"`
+	Ready             bool           `json:"ready"`
+	PlanEpoch         uint64         `json:"plan_epoch"`
+	PrefixHits        uint64         `json:"prefix_hits"`
+	PrefixTokensSaved uint64         `json:"prefix_tokens_saved"`
+	Workers           []workerStatus `json:"workers"`
 }
 
 type workerStatus struct {
@@ -118,7 +120,8 @@ type workerStatus struct {
 }
 
 func statusJSON(st *v1.StatusResponse) statusOut {
-	out := statusOut{Model: st.GetModelName(), Ready: st.GetReady(), PlanEpoch: st.GetPlanEpoch(), Workers: []workerStatus{}}
+	out := statusOut{Model: st.GetModelName(), Ready: st.GetReady(), PlanEpoch: st.GetPlanEpoch(), Workers: []workerStatus{},
+		PrefixHits: st.GetPrefixHits(), PrefixTokensSaved: st.GetPrefixTokensSaved()}
 	for _, w := range st.GetWorkers() {
 		ws := workerStatus{ID: w.GetId(), State: stateName(w.GetState()), Stages: []string{},
 			WeightBytes: w.GetMemory().GetWeightsBytes(), StateBytes: w.GetMemory().GetKvBytes(),
@@ -137,15 +140,20 @@ func stateName(s v1.WorkerState) string {
 
 func printStatus(w io.Writer, st *v1.StatusResponse) error {
 	s := statusJSON(st)
-	fmt.Fprintf(w, "model %s  plan epoch %d  ready %v\n\n", s.Model, s.PlanEpoch, s.Ready)
+	fmt.Fprintf(w, "model %s  plan epoch %d  ready %v  prefix cache: %d hits, %d tokens saved\n\n",
+		s.Model, s.PlanEpoch, s.Ready, s.PrefixHits, s.PrefixTokensSaved)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKER\tSTATE\tSTAGE\tLAYERS\tWEIGHTS\tSTATE MEM\tPAGES USED/FREE\tSEQS")
+	fmt.Fprintln(tw, "WORKER\tSTATE\tSTAGE\tLAYERS\tWEIGHTS\tSTATE MEM\tPAGES USED/FREE\tSEQS\tMEM/SEQ")
 	for _, ws := range s.Workers {
 		stage, layers := "-", "-"
 		if len(ws.Stages) > 0 {
 			stage, layers, _ = strings.Cut(ws.Stages[0], " ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\n", ws.ID, ws.State, stage, layers, mib(ws.WeightBytes), mib(ws.StateBytes), ws.PagesUsed, ws.PagesFree, ws.Sequences)
+		perSeq := "-"
+		if ws.Sequences > 0 {
+			perSeq = mib(ws.StateBytes / uint64(ws.Sequences))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\t%s\n", ws.ID, ws.State, stage, layers, mib(ws.WeightBytes), mib(ws.StateBytes), ws.PagesUsed, ws.PagesFree, ws.Sequences, perSeq)
 	}
 	return tw.Flush()
 }

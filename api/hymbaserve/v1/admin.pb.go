@@ -919,10 +919,13 @@ type StatusResponse struct {
 	PlanEpoch uint64 `protobuf:"varint,2,opt,name=plan_epoch,json=planEpoch,proto3" json:"plan_epoch,omitempty"`
 	// True when the cluster can serve requests: every layer of at least one
 	// replica has a ready worker.
-	Ready         bool      `protobuf:"varint,3,opt,name=ready,proto3" json:"ready,omitempty"`
-	Workers       []*Worker `protobuf:"bytes,4,rep,name=workers,proto3" json:"workers,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Ready   bool      `protobuf:"varint,3,opt,name=ready,proto3" json:"ready,omitempty"`
+	Workers []*Worker `protobuf:"bytes,4,rep,name=workers,proto3" json:"workers,omitempty"`
+	// Requests that started from a cached prompt prefix, and the prompt tokens that saved.
+	PrefixHits        uint64 `protobuf:"varint,5,opt,name=prefix_hits,json=prefixHits,proto3" json:"prefix_hits,omitempty"`
+	PrefixTokensSaved uint64 `protobuf:"varint,6,opt,name=prefix_tokens_saved,json=prefixTokensSaved,proto3" json:"prefix_tokens_saved,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -981,6 +984,20 @@ func (x *StatusResponse) GetWorkers() []*Worker {
 		return x.Workers
 	}
 	return nil
+}
+
+func (x *StatusResponse) GetPrefixHits() uint64 {
+	if x != nil {
+		return x.PrefixHits
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetPrefixTokensSaved() uint64 {
+	if x != nil {
+		return x.PrefixTokensSaved
+	}
+	return 0
 }
 
 type Worker struct {
@@ -1493,14 +1510,17 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\x0fsequences_moved\x18\x04 \x01(\rR\x0esequencesMoved\x12\x1f\n" +
 	"\vbytes_moved\x18\x05 \x01(\x04R\n" +
 	"bytesMoved\"\x0f\n" +
-	"\rStatusRequest\"\x95\x01\n" +
+	"\rStatusRequest\"\xe6\x01\n" +
 	"\x0eStatusResponse\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
 	"\n" +
 	"plan_epoch\x18\x02 \x01(\x04R\tplanEpoch\x12\x14\n" +
 	"\x05ready\x18\x03 \x01(\bR\x05ready\x12/\n" +
-	"\aworkers\x18\x04 \x03(\v2\x15.hymbaserve.v1.WorkerR\aworkers\"\xad\x02\n" +
+	"\aworkers\x18\x04 \x03(\v2\x15.hymbaserve.v1.WorkerR\aworkers\x12\x1f\n" +
+	"\vprefix_hits\x18\x05 \x01(\x04R\n" +
+	"prefixHits\x12.\n" +
+	"\x13prefix_tokens_saved\x18\x06 \x01(\x04R\x11prefixTokensSaved\"\xad\x02\n" +
 	"\x06Worker\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x120\n" +
