@@ -132,10 +132,13 @@ func TestDependenciesRestart(t *testing.T) {
 	if err := p.Etcd.Restart(); err != nil {
 		t.Fatal(err)
 	}
+	natsDown := time.Now()
 	p.NATS.Stop()
 	time.Sleep(500 * time.Millisecond)
 	if err := p.NATS.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	check()
+	pause := check()
+	t.Logf("etcd down 3 s, then NATS down 0.5 s: 20 requests completed with identical outputs; longest stream pause from the NATS stop: %.2f s",
+		pause(natsDown).Seconds())
 }
