@@ -82,7 +82,6 @@ type Coordinator struct {
 	doc      *pipeline.PlanDoc
 	epoch    int64
 	ready    bool
-	leader   bool
 }
 
 // New loads the model's config and tokenizer (the weights stay on disk unless they are
@@ -209,9 +208,7 @@ func (c *Coordinator) lead(ctx context.Context) error {
 		return nil
 	}
 	c.log.Info("leading")
-	c.setLeader(true)
 	c.adoptRecord(ctx)
-	defer c.setLeader(false)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -288,10 +285,4 @@ func (c *Coordinator) publish(ctx context.Context) (string, error) {
 	}
 	c.log.Info("weights published", "bucket", bucket, "took", time.Since(t))
 	return bucket, nil
-}
-
-func (c *Coordinator) setLeader(v bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.leader = v
 }

@@ -21,8 +21,6 @@ type scratch struct {
 	y     []float32 // [R, D] SSM output
 	mix   []float32 // [R, H]
 	g, up []float32 // [R, I]
-	sc    []float32 // attention scores
-	sp    []kernels.Span
 }
 
 func newScratch(d dims, rows int) *scratch {
