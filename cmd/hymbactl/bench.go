@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	prefill := fs.Int("prefill", 128, "prompt tokens for the prefill measurement")
 	steps := fs.Int("steps", 16, "decode steps to time")
 	batches := fs.String("batches", "", "also time decode at these batch sizes, e.g. 1,8,32,64")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +69,17 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	r.BuildSeconds = time.Since(t0).Seconds()
 	r.WeightBytes = m.WeightBytes()
 	r.RooflineTokS = r.BandwidthGBs * 1e9 / float64(r.WeightBytes)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := benchModel(m, &r, *batches); err != nil {
 		return err
 	}
