@@ -140,7 +140,7 @@ func prompt(n, seed int) []int {
 
 // greedyLocal generates alone on one process, the reference for concurrent cluster runs.
 func greedyLocal(t *testing.T, m *model.Model, ids []int, n int) []int {
-	s := engine.NewScheduler(engine.NewLocal(m), nil, engine.Options{Vocab: m.Cfg.VocabSize, MaxContext: 4096})
+	s := engine.NewScheduler(engine.NewLocal(m), nil, engine.Options{Vocab: m.Cfg.VocabSize, MaxContext: 4096, EOS: []int{m.Cfg.EosTokenID}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Run(ctx)

@@ -17,8 +17,8 @@ import (
 	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
 	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/demo"
-	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/internal/devstack"
+	"github.com/hymbaserve/hymbaserve/model"
 )
 
 // procCluster is a cluster of separate OS processes (coordinators and workers built from cmd/)
@@ -235,17 +235,15 @@ func waitLine(t *testing.T, s *bufio.Scanner, re *regexp.Regexp) string {
 }
 
 func demoGreedy(t *testing.T, prompt []int, n int) []int {
-	m, _, err := demo.Load()
+	m, err := demoModel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := engine.NewScheduler(engine.NewLocal(m), nil, engine.Options{Vocab: m.Cfg.VocabSize, MaxContext: 4096, EOS: []int{m.Cfg.EosTokenID}})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.Run(ctx)
-	res, err := s.Generate(ctx, &engine.Request{Prompt: prompt, MaxTokens: n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.IDs
+	return greedyLocal(t, m, prompt, n)
 }
+
+// demoModel builds the demo model once for all the tests that compare against it.
+var demoModel = sync.OnceValues(func() (*model.Model, error) {
+	m, _, err := demo.Load()
+	return m, err
+})

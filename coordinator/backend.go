@@ -18,7 +18,7 @@ var _ frontend.Backend = (*Coordinator)(nil)
 
 // Model implements frontend.Backend.
 func (c *Coordinator) Model() frontend.ModelInfo {
-	n := MaxContext(c.mcfg)
+	n := c.mcfg.MaxTextTokens()
 	return frontend.ModelInfo{Name: c.name, ContextLength: n, VocabSize: c.mcfg.VocabSize, MaxTokens: n}
 }
 

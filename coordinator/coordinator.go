@@ -118,15 +118,11 @@ func New(cfg Config) (*Coordinator, error) {
 	c.ledger = newLedger(c.mcfg, exec)
 	c.prefix = newPrefixCache(c, 16, 16) // snapshots live outside the ledger: few
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
-		Vocab: c.mcfg.VocabSize, MaxContext: MaxContext(c.mcfg), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
+		Vocab: c.mcfg.VocabSize, MaxContext: c.mcfg.MaxTextTokens(), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
 		Budget: c.ledger, MicroBatches: cfg.MicroBatches, Prefix: c.prefix, PageTokens: 16,
 	})
 	return c, nil
 }
-
-// MaxContext is the number of text tokens a sequence may hold: positions count the meta tokens
-// and stay below max_position_embeddings.
-func MaxContext(c *model.Config) int { return c.MaxPositionEmbeddings - c.NumMemoryTokens }
 
 func (c *Coordinator) loadModel() error {
 	if c.cfg.ModelConfig != nil {

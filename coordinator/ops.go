@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -136,15 +135,9 @@ func (c *Coordinator) Drain(ctx context.Context, r *pb.DrainRequest) (*pb.DrainR
 
 // tellLeave asks a worker to deregister and stop.
 func (c *Coordinator) tellLeave(ctx context.Context, id string) error {
-	subject, err := c.subj.Control(id)
-	if err != nil {
-		return err
-	}
-	req, _ := json.Marshal(pipeline.CtlRequest{Op: "leave"})
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err = c.cfg.Transport.Request(ctx, subject, req)
-	return err
+	return c.ctlOK(ctx, id, pipeline.CtlRequest{Op: "leave"})
 }
 
 func planProto(p *shard.Plan, epoch uint64) *pb.Plan {

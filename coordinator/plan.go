@@ -366,14 +366,12 @@ func (c *Coordinator) waitReady(ctx context.Context, epoch uint64, plan *shard.P
 func (c *Coordinator) workerStatus(ctx context.Context, id string) (pipeline.WorkerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	req, _ := json.Marshal(pipeline.CtlRequest{Op: "status"})
-	subject, err := c.subj.Control(id)
+	b, err := c.ctl(ctx, id, pipeline.CtlRequest{Op: "status"})
 	if err != nil {
 		return pipeline.WorkerStatus{}, err
 	}
-	b, err := c.cfg.Transport.Request(ctx, subject, req)
-	if err != nil {
-		return pipeline.WorkerStatus{}, err
+	if e := replyError(b); e != "" {
+		return pipeline.WorkerStatus{}, fmt.Errorf("worker %s status: %s", id, e)
 	}
 	var st pipeline.WorkerStatus
 	if err := json.Unmarshal(b, &st); err != nil {

@@ -113,6 +113,10 @@ func (c *Config) Inner() int { return c.MambaExpand * c.HiddenSize }
 // VDim is the value head width, D / num_attention_heads (the code recomputes v_head_dim so).
 func (c *Config) VDim() int { return c.Inner() / c.NumAttentionHeads }
 
+// MaxTextTokens is the number of text tokens a sequence may hold: positions count the meta
+// tokens and stay below max_position_embeddings.
+func (c *Config) MaxTextTokens() int { return c.MaxPositionEmbeddings - c.NumMemoryTokens }
+
 // IsGlobal reports whether layer l attends over the whole context.
 func (c *Config) IsGlobal(l int) bool { return slices.Contains(c.GlobalAttnIdx, l) }
 

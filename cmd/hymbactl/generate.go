@@ -100,7 +100,7 @@ func generateLocal(ctx context.Context, g *genFlags, stdout, stderr io.Writer) e
 		return err
 	}
 	s := engine.NewScheduler(engine.NewLocal(m), tok, engine.Options{
-		Vocab: m.Cfg.VocabSize, MaxContext: MaxContext(m.Cfg), EOS: []int{m.Cfg.EosTokenID},
+		Vocab: m.Cfg.VocabSize, MaxContext: m.Cfg.MaxTextTokens(), EOS: []int{m.Cfg.EosTokenID},
 	})
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -122,10 +122,6 @@ func generateLocal(ctx context.Context, g *genFlags, stdout, stderr io.Writer) e
 		PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens, Model: name,
 	})
 }
-
-// MaxContext is the number of text tokens a sequence may hold: positions count the meta tokens
-// and must stay below max_position_embeddings.
-func MaxContext(c *model.Config) int { return c.MaxPositionEmbeddings - c.NumMemoryTokens }
 
 func nonNil(ids []int) []int {
 	if ids == nil {
