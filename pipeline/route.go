@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hymbaserve/hymbaserve/engine"
@@ -18,8 +19,9 @@ type Route struct {
 // SetRoute switches to a new plan. A sequence whose replica is unchanged in the new plan (the
 // same workers with the same layers, in order) keeps its state and goes on; the others lost it
 // (workers drop state when their replica changes) and their next step reports a LostError, so
-// the scheduler replays them. Steps in flight fail as replayable: their frames carry the old
-// epoch, which the stages now refuse.
+// the scheduler replays them. A sequence placed but not yet started holds no state: it moves to
+// the least loaded replica of the new plan. Steps in flight fail as replayable: their frames
+// carry the old epoch, which the stages now refuse.
 func (e *Executor) SetRoute(r Route) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -30,23 +32,31 @@ func (e *Executor) SetRoute(r Route) {
 	e.route = &r
 	e.stopped = ""
 	e.perRep = make([]int, len(r.Plan.Replicas))
+	var unstarted []*seqInfo
 	for id, s := range e.seqs {
-		if j, ok := remap[s.replica]; ok {
+		switch j, ok := remap[s.replica]; {
+		case ok:
 			s.replica = j
 			e.perRep[j]++
-			continue
+		case s.pos == 0:
+			unstarted = append(unstarted, s)
+		default:
+			delete(e.seqs, id)
+			e.lost[id] = true
+			e.replays++
 		}
-		delete(e.seqs, id)
-		e.lost[id] = true
-		e.replays++
 	}
-	e.failPending(fmt.Sprintf("the plan changed to epoch %d", r.Epoch))
+	for _, s := range unstarted {
+		s.replica = slices.Index(e.perRep, slices.Min(e.perRep))
+		e.perRep[s.replica]++
+	}
+	e.failPending(fmt.Errorf("%w: the plan changed to epoch %d", engine.ErrRetry, r.Epoch))
 }
 
-// failPending fails the steps in flight as replayable. e.mu is held.
-func (e *Executor) failPending(reason string) {
+// failPending fails the steps in flight with err. e.mu is held.
+func (e *Executor) failPending(err error) {
 	for id, ch := range e.pending {
-		ch <- reply{err: fmt.Errorf("%w: %s", engine.ErrRetry, reason)}
+		ch <- reply{err: err}
 		delete(e.pending, id)
 	}
 }
@@ -56,7 +66,7 @@ func (e *Executor) failPending(reason string) {
 func (e *Executor) Interrupt(reason string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.failPending(reason)
+	e.failPending(fmt.Errorf("%w: %s", engine.ErrRetry, reason))
 }
 
 // Stop fails the steps in flight and every later one with ErrStopped until the next SetRoute.
@@ -64,10 +74,7 @@ func (e *Executor) Stop(reason string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stopped = reason
-	for id, ch := range e.pending {
-		ch <- reply{err: fmt.Errorf("%w: %s", ErrStopped, reason)}
-		delete(e.pending, id)
-	}
+	e.failPending(fmt.Errorf("%w: %s", ErrStopped, reason))
 }
 
 // Pause holds new steps back until Resume (at a step boundary: steps already sent finish).

@@ -216,14 +216,17 @@ func (s *Stage) Reset() {
 
 // Export encodes the state of the given sequences for layers [first, last) of this stage:
 // u32 count, then per sequence u32 length + model.SeqExport bytes. Only the first sequence
-// carries the meta rows (the importer shares them). Unknown sequences are an error.
+// carries the meta rows (the importer shares them). A sequence without state here is left out:
+// it finished (and was released) while the migration ran, or never took its first step.
 func (s *Stage) Export(ids []uint64, first, last int) ([]byte, error) {
-	b := binary.LittleEndian.AppendUint32(nil, uint32(len(ids)))
+	b := binary.LittleEndian.AppendUint32(nil, 0)
+	n := 0
 	for _, id := range ids {
 		st, ok := s.seqs[id]
 		if !ok {
-			return nil, fmt.Errorf("export: sequence %d has no state on this stage", id)
+			continue
 		}
+		n++
 		e, err := s.M.ExportSeq(st, first, last)
 		if err != nil {
 			return nil, err
@@ -235,6 +238,7 @@ func (s *Stage) Export(ids []uint64, first, last int) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(eb)))
 		b = append(b, eb...)
 	}
+	binary.LittleEndian.PutUint32(b, uint32(n))
 	return b, nil
 }
 

@@ -141,7 +141,7 @@ func TestExportBatchCarriesMetaOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := from.Export(ids, 0, 8)
+	all, err := from.Export(append(ids, 99), 0, 8) // 99: released meanwhile, left out
 	if err != nil {
 		t.Fatal(err)
 	}
