@@ -12,6 +12,14 @@
 // spans at the speed of one contiguous span. Text position p of a sequence lives in page p/16,
 // row p%16; the model's meta rows have pages of their own.
 //
+// # Value type
+//
+// A pool's pages hold K/V values of one DType: F32 (the default: Page.K and Page.V) or BF16
+// (Page.K16 and Page.V16, bfloat16 bits), which halves the memory: a real-model bf16 page is
+// 30,720 bytes. PageBytes, Stats and the budget count the real bytes of the pool's dtype. The
+// pool only stores values; the model rounds float32 rows to bf16 when it writes them and the
+// attention kernels widen them exactly when they read them.
+//
 // # Reference counts and sharing
 //
 // Get hands out a page with one reference; Ref adds one, Release drops one, and a page whose

@@ -13,11 +13,14 @@ const PageRows = 16
 // ErrExhausted is returned (wrapped) when the pool's budget has no room for another page.
 var ErrExhausted = errors.New("kvshare: KV page budget exhausted")
 
-// Page holds PageRows rows of K and V: K [rows, kw], V [rows, vw], row-major.
+// Page holds the K and V rows of PageRows positions, K [rows, kw] and V [rows, vw], row-major,
+// in its pool's dtype: K and V for F32 pages, K16 and V16 (bfloat16 bits) for BF16 pages; the
+// other pair is nil.
 type Page struct {
-	K, V []float32
-	refs atomic.Int32
-	pool *Pool
+	K, V     []float32
+	K16, V16 []uint16
+	refs     atomic.Int32
+	pool     *Pool
 }
 
 // Refs is the number of references held on the page.
@@ -29,6 +32,7 @@ func (pg *Page) Shared() bool { return pg.refs.Load() > 1 }
 // Pool hands out the pages of one model part.
 type Pool struct {
 	rows, kw, vw int
+	dtype        DType
 	pageBytes    int64
 	budget       int64
 	limit        int // pages the budget allows; -1 when unlimited
@@ -41,6 +45,7 @@ type Pool struct {
 // Stats is a snapshot of a pool.
 type Stats struct {
 	PageRows      int
+	DType         DType // the K/V values' type
 	PageBytes     int64
 	PagesUsed     int   // pages with at least one reference
 	PagesFree     int   // allocated pages on the free list
@@ -49,15 +54,21 @@ type Stats struct {
 	BytesUsed     int64 // PagesUsed · PageBytes
 }
 
-// NewPool returns a pool of pages of pageRows rows of kw K values and vw V values each, handing
-// out at most budgetBytes of pages at a time (0 = unlimited). It panics on a non-positive size
-// or a negative budget: those are programming errors.
+// NewPool returns a pool of float32 pages of pageRows rows of kw K values and vw V values each,
+// handing out at most budgetBytes of pages at a time (0 = unlimited). It panics on a
+// non-positive size or a negative budget: those are programming errors.
 func NewPool(pageRows, kw, vw int, budgetBytes int64) *Pool {
-	if pageRows <= 0 || kw <= 0 || vw <= 0 || budgetBytes < 0 {
-		panic(fmt.Sprintf("kvshare: NewPool(%d, %d, %d, %d): sizes must be positive, the budget not negative", pageRows, kw, vw, budgetBytes))
+	return NewPoolDType(pageRows, kw, vw, F32, budgetBytes)
+}
+
+// NewPoolDType is NewPool with pages of K/V values of type dt. It also panics on an unknown dt.
+func NewPoolDType(pageRows, kw, vw int, dt DType, budgetBytes int64) *Pool {
+	if pageRows <= 0 || kw <= 0 || vw <= 0 || budgetBytes < 0 || !dt.valid() {
+		panic(fmt.Sprintf("kvshare: NewPoolDType(%d, %d, %d, %v, %d): sizes must be positive, the budget not negative, the dtype f32 or bf16",
+			pageRows, kw, vw, dt, budgetBytes))
 	}
-	p := &Pool{rows: pageRows, kw: kw, vw: vw, budget: budgetBytes, limit: -1}
-	p.pageBytes = int64(pageRows) * int64(kw+vw) * 4
+	p := &Pool{rows: pageRows, kw: kw, vw: vw, dtype: dt, budget: budgetBytes, limit: -1}
+	p.pageBytes = PageBytes(pageRows, kw, vw, dt)
 	if budgetBytes > 0 {
 		p.limit = int(budgetBytes / p.pageBytes)
 	}
@@ -69,6 +80,9 @@ func (p *Pool) PageRows() int { return p.rows }
 
 // Widths returns the K and V values per row of the pool's pages.
 func (p *Pool) Widths() (kw, vw int) { return p.kw, p.vw }
+
+// DType is the type of the K/V values of the pool's pages.
+func (p *Pool) DType() DType { return p.dtype }
 
 // PageBytes is the memory of one page.
 func (p *Pool) PageBytes() int64 { return p.pageBytes }
@@ -94,10 +108,18 @@ func (p *Pool) take() *Page {
 	if n := len(p.free); n > 0 {
 		pg, p.free = p.free[n-1], p.free[:n-1]
 	} else {
-		pg = &Page{K: make([]float32, p.rows*p.kw), V: make([]float32, p.rows*p.vw), pool: p}
+		pg = p.alloc()
 	}
 	pg.refs.Store(1)
 	return pg
+}
+
+// alloc makes a new page of the pool's dtype.
+func (p *Pool) alloc() *Page {
+	if p.dtype == BF16 {
+		return &Page{K16: make([]uint16, p.rows*p.kw), V16: make([]uint16, p.rows*p.vw), pool: p}
+	}
+	return &Page{K: make([]float32, p.rows*p.kw), V: make([]float32, p.rows*p.vw), pool: p}
 }
 
 // Reserve sets aside room for n more pages if the budget has it, and reports whether it did.
@@ -167,6 +189,6 @@ func (p *Pool) Trim() int {
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{PageRows: p.rows, PageBytes: p.pageBytes, PagesUsed: p.used, PagesFree: len(p.free),
+	return Stats{PageRows: p.rows, DType: p.dtype, PageBytes: p.pageBytes, PagesUsed: p.used, PagesFree: len(p.free),
 		PagesReserved: p.reserved, Budget: p.budget, BytesUsed: int64(p.used) * p.pageBytes}
 }

@@ -2,6 +2,7 @@ package kvshare
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -104,6 +105,7 @@ func TestPoolMisuse(t *testing.T) {
 		"over-unreserve": func() { p.Unreserve(1) },
 		"zero rows":      func() { NewPool(0, 1, 1, 0) },
 		"negative":       func() { NewPool(1, 1, 1, -1) },
+		"unknown dtype":  func() { NewPoolDType(1, 1, 1, DType(9), 0) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -137,5 +139,58 @@ func TestPoolConcurrent(t *testing.T) {
 	wg.Wait()
 	if s := p.Stats(); s.PagesUsed != 0 || s.PagesFree > 8 {
 		t.Fatalf("stats %+v after every page was released", s)
+	}
+}
+
+// TestPoolBF16 checks that a bf16 pool hands out uint16 rows of half the bytes, counts them in
+// its stats and budget, and that the zero dtype is float32.
+func TestPoolBF16(t *testing.T) {
+	p := NewPoolDType(16, 320, 640, BF16, 2*30720)
+	if p.PageBytes() != 30720 || p.DType() != BF16 || PageBytes(16, 320, 640, F32) != 61440 {
+		t.Fatalf("bf16 page of %d bytes (dtype %v), f32 page %d; want 30720, bf16, 61440", p.PageBytes(), p.DType(), PageBytes(16, 320, 640, F32))
+	}
+	a, err := p.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.K16) != 16*320 || len(a.V16) != 16*640 || a.K != nil || a.V != nil {
+		t.Fatalf("bf16 page: K16 %d V16 %d, K %d V %d", len(a.K16), len(a.V16), len(a.K), len(a.V))
+	}
+	if _, err := p.Get(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Get(); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("3rd page of a 2-page bf16 budget: err %v, want ErrExhausted", err)
+	}
+	p.Release(a)
+	want := Stats{PageRows: 16, DType: BF16, PageBytes: 30720, PagesUsed: 1, PagesFree: 1, Budget: 2 * 30720, BytesUsed: 30720}
+	if s := p.Stats(); s != want {
+		t.Fatalf("stats %+v, want %+v", s, want)
+	}
+	if f := NewPool(1, 1, 1, 0); f.DType() != F32 || f.Stats().DType != F32 {
+		t.Fatal("NewPool's pages are not float32")
+	}
+	if pg, _ := NewPool(2, 3, 4, 0).Get(); len(pg.K) != 6 || len(pg.V) != 8 || pg.K16 != nil {
+		t.Fatalf("f32 page: K %d V %d K16 %d", len(pg.K), len(pg.V), len(pg.K16))
+	}
+}
+
+// TestParseDType checks the spellings ParseDType takes, String's round trip and the error.
+func TestParseDType(t *testing.T) {
+	for in, want := range map[string]DType{"f32": F32, "FP32": F32, "float32": F32, " bf16 ": BF16, "BFloat16": BF16} {
+		if got, err := ParseDType(in); err != nil || got != want {
+			t.Errorf("ParseDType(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, d := range []DType{F32, BF16} {
+		if got, err := ParseDType(d.String()); err != nil || got != d {
+			t.Errorf("ParseDType(%q) = %v, %v", d.String(), got, err)
+		}
+	}
+	if _, err := ParseDType("fp8"); err == nil || !strings.Contains(err.Error(), `"fp8"`) {
+		t.Fatalf("ParseDType(fp8): err %v, want one naming the value", err)
+	}
+	if DType(7).Size() != 0 || DType(7).String() != "DType(7)" {
+		t.Fatal("an unknown dtype has a size or a name")
 	}
 }
