@@ -41,8 +41,8 @@ type Config struct {
 	PublishWeights bool
 	Plan           shard.Options // planner options (stage/replica pins)
 	MaxBatch       int           // sequences per step (engine default when 0)
-	// MicroBatches splits each step into micro-batches in flight at once (0: the pipeline
-	// depth, so every stage works; 1: off).
+	// MicroBatches is the number of scheduler lanes with a step in flight at once (0: the
+	// pipeline depth, so every stage works; 1: one batch).
 	MicroBatches int
 	Settle       time.Duration // wait after a membership change before planning (default 300ms)
 	Gossip       gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)

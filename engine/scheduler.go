@@ -21,8 +21,9 @@ type Options struct {
 	// RetryFor bounds how long a request keeps being replayed after failed steps before it
 	// fails with ErrUnavailable (default 2 minutes).
 	RetryFor time.Duration
-	// MicroBatches splits each step into this many micro-batches run at once; 0 means the
-	// executor's pipeline depth (Pipelined), 1 one batch per step.
+	// MicroBatches is the number of lanes: independent batches of sequences whose steps are
+	// in flight at once, each lane issuing its next step as soon as its last one returns.
+	// 0 means the executor's pipeline depth (Pipelined), 1 one batch of every sequence.
 	MicroBatches int
 	// Prefix, when set, reuses the state of prompt prefixes; PageTokens is its granularity
 	// (default 16).
@@ -67,7 +68,13 @@ type Scheduler struct {
 	closed chan struct{}
 	once   sync.Once
 
-	failures int // consecutive failed steps, for back-off
+	mu      sync.Mutex // guards the fields below
+	wake    *sync.Cond // signalled when a lane may have work: a new job, room freed, the end
+	waiting []*job     // submitted, not admitted, in arrival order
+	running int        // admitted jobs over all lanes
+	lanes   int        // lane goroutines started
+
+	prefixMu sync.Mutex // one prefix-cache operation at a time (Attach and Boundary)
 }
 
 // NewScheduler returns a scheduler; call Run to start it.
@@ -84,7 +91,9 @@ func NewScheduler(ex Executor, tok *tokenizer.Tokenizer, opt Options) *Scheduler
 	if opt.PageTokens <= 0 {
 		opt.PageTokens = 16
 	}
-	return &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{})}
+	s := &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{})}
+	s.wake = sync.NewCond(&s.mu)
+	return s
 }
 
 // Generate runs req to completion, streaming tokens through req.Emit.
@@ -119,68 +128,8 @@ func (s *Scheduler) Generate(ctx context.Context, req *Request) (Result, error) 
 	}
 }
 
-// Run schedules steps until ctx ends; then pending requests fail with ErrClosed.
-func (s *Scheduler) Run(ctx context.Context) error {
-	defer s.once.Do(func() { close(s.closed) })
-	var active, waiting []*job
-	for {
-		if len(active) == 0 && len(waiting) == 0 {
-			select {
-			case j := <-s.submit:
-				waiting = append(waiting, j)
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		waiting = s.receive(waiting)
-		active, waiting = s.admit(active, s.dropCancelled(waiting))
-		if ctx.Err() != nil {
-			s.fail(append(active, waiting...), ErrClosed)
-			return ctx.Err()
-		}
-		if len(active) == 0 {
-			if len(waiting) > 0 { // nothing runs, yet the head does not fit: the budget is wrong
-				s.fail(waiting[:1], fmt.Errorf("%w: no memory for the request with nothing else running", ErrUnavailable))
-				waiting = waiting[1:]
-			}
-			continue
-		}
-		active = s.step(ctx, active)
-	}
-}
-
-// receive takes newly submitted jobs without blocking.
-func (s *Scheduler) receive(waiting []*job) []*job {
-	for {
-		select {
-		case j := <-s.submit:
-			waiting = append(waiting, j)
-		default:
-			return waiting
-		}
-	}
-}
-
-// admit moves waiting jobs, in order, to the active set while there is room: MaxBatch
-// sequences, and memory for each one's whole length when a Budget is set.
-func (s *Scheduler) admit(active, waiting []*job) ([]*job, []*job) {
-	for len(waiting) > 0 && len(active) < s.opt.MaxBatch {
-		j := waiting[0]
-		if s.opt.Budget != nil && !s.opt.Budget.Reserve(j.id, len(j.req.Prompt)+j.req.MaxTokens) {
-			break
-		}
-		j.reserved = s.opt.Budget != nil
-		if s.opt.Prefix != nil {
-			j.pos = s.opt.Prefix.Attach(j.id, j.req.Prompt)
-		}
-		active, waiting = append(active, j), waiting[1:]
-	}
-	return active, waiting
-}
-
-// step runs one step over the active jobs and returns those still running.
-func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
-	active = s.dropCancelled(active)
+// step runs one step over the lane's jobs and keeps those still running.
+func (s *Scheduler) step(ctx context.Context, l *lane) {
 	var segs []Seg
 	var in []*job
 	budget := s.opt.ChunkTokens
@@ -188,7 +137,7 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 	if s.opt.Prefix != nil {
 		page = s.opt.PageTokens
 	}
-	for _, j := range active {
+	for _, j := range l.active {
 		g, ok := j.nextSeg(&budget, page)
 		if ok {
 			segs = append(segs, g)
@@ -196,83 +145,48 @@ func (s *Scheduler) step(ctx context.Context, active []*job) []*job {
 		}
 	}
 	if len(segs) == 0 {
-		return active
+		return
 	}
-	results := s.run(ctx, segs)
-	failed := false
-	for _, r := range results {
-		if r.err != nil {
-			active, failed = s.recover(active, in[r.lo:r.hi], r.err), true
+	logits, err := s.ex.Step(ctx, segs)
+	if err != nil {
+		if ctx.Err() == nil { // else the lane ends and fails its requests with ErrClosed
+			s.recover(l, in, err)
 		}
+		return
 	}
-	if !failed {
-		s.failures = 0
-	}
+	l.failures = 0
 	var done []*job
-	for _, r := range results {
-		if r.err != nil {
-			continue
+	for i, j := range in {
+		j.replayFrom = time.Time{}
+		j.pos += len(segs[i].Tokens)
+		if s.opt.Prefix != nil && j.pos < len(j.req.Prompt) && j.pos%s.opt.PageTokens == 0 && j.replays == 0 {
+			s.prefixMu.Lock()
+			s.opt.Prefix.Boundary(j.id, j.req.Prompt, j.pos)
+			s.prefixMu.Unlock()
 		}
-		for i := r.lo; i < r.hi; i++ {
-			j := in[i]
-			j.replayFrom = time.Time{}
-			j.pos += len(segs[i].Tokens)
-			if s.opt.Prefix != nil && j.pos < len(j.req.Prompt) && j.pos%s.opt.PageTokens == 0 && j.replays == 0 {
-				s.opt.Prefix.Boundary(j.id, j.req.Prompt, j.pos)
-			}
-			if j.pos < len(j.ctx) {
-				continue // prompt not complete yet
-			}
-			k := i - r.lo
-			finished, err := j.advance(r.logits[k*s.opt.Vocab : (k+1)*s.opt.Vocab])
-			if finished {
-				s.ex.Release(j.id)
-				s.finish(j, err)
-				done = append(done, j)
-			}
+		if j.pos < len(j.ctx) {
+			continue // prompt not complete yet
+		}
+		finished, err := j.advance(logits[i*s.opt.Vocab : (i+1)*s.opt.Vocab])
+		if finished {
+			s.ex.Release(j.id)
+			s.finish(j, err)
+			done = append(done, j)
 		}
 	}
-	return without(active, done)
+	s.retire(l, done)
 }
 
 // Pipelined is implemented by executors whose steps pass through several stages: the
-// scheduler then splits a step into that many micro-batches in flight at once, so that every
-// stage works while the others do.
+// scheduler then runs that many lanes, so that every stage works while the others do.
 type Pipelined interface {
 	Depth() int
 }
 
-// group is one micro-batch of a step: segments [lo, hi) and its outcome.
-type group struct {
-	lo, hi int
-	logits []float32
-	err    error
-}
-
-// run executes segs as one step, or as concurrent micro-batches on a pipelined executor.
-func (s *Scheduler) run(ctx context.Context, segs []Seg) []group {
-	n := s.opt.MicroBatches
-	if p, ok := s.ex.(Pipelined); ok && n == 0 {
-		n = p.Depth()
-	}
-	n = max(1, min(n, len(segs)))
-	gs := make([]group, n)
-	var wg sync.WaitGroup
-	for i := range gs {
-		gs[i].lo, gs[i].hi = len(segs)*i/n, len(segs)*(i+1)/n
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gs[i].logits, gs[i].err = s.ex.Step(ctx, segs[gs[i].lo:gs[i].hi])
-		}()
-	}
-	wg.Wait()
-	return gs
-}
-
-// recover handles a failed step: lost or replayable sequences start over (their requests go on
-// with the same tokens), other errors fail the step's requests. Consecutive failures back off.
-func (s *Scheduler) recover(active, in []*job, err error) []*job {
+// recover handles a lane's failed step: lost or replayable sequences start over (their requests
+// go on with the same tokens), other errors fail the step's requests. Consecutive failures back
+// off.
+func (s *Scheduler) recover(l *lane, in []*job, err error) {
 	var lost *LostError
 	var replay []*job
 	switch {
@@ -290,7 +204,8 @@ func (s *Scheduler) recover(active, in []*job, err error) []*job {
 		replay = in
 	default:
 		s.fail(in, fmt.Errorf("step: %w", err))
-		return without(active, in)
+		s.retire(l, in)
+		return
 	}
 	var gone []*job
 	for _, j := range replay {
@@ -306,20 +221,22 @@ func (s *Scheduler) recover(active, in []*job, err error) []*job {
 		j.replays++
 	}
 	s.fail(gone, fmt.Errorf("%w: still failing after %v: %v", ErrUnavailable, s.opt.RetryFor, err))
-	s.failures++
-	time.Sleep(min(time.Second, time.Duration(1<<min(s.failures, 10))*time.Millisecond))
-	return without(active, gone)
+	s.retire(l, gone)
+	l.failures++
+	time.Sleep(min(time.Second, time.Duration(1<<min(l.failures, 10))*time.Millisecond))
 }
 
-func (s *Scheduler) dropCancelled(active []*job) []*job {
-	var gone []*job
-	for _, j := range active {
+// dropCancelled fails the cancelled jobs of js and returns the others.
+func (s *Scheduler) dropCancelled(js []*job) (keep, gone []*job) {
+	for _, j := range js {
 		if j.cancel.Load() {
 			gone = append(gone, j)
+		} else {
+			keep = append(keep, j)
 		}
 	}
 	s.fail(gone, context.Canceled)
-	return without(active, gone)
+	return keep, gone
 }
 
 func (s *Scheduler) fail(js []*job, err error) {
