@@ -24,7 +24,9 @@ const (
 	asmOffTileTail  = 168
 	asmOffTileOut   = 176
 	asmOffDotScale  = 80
+	asmOffDotTbuf   = 84
 	asmOffPVKmask   = 72
+	asmOffPVTbuf    = 80
 	asmOffSumOut    = 16
 	asmOffScanKmask = 88
 	asmOffSmSum     = 36
@@ -42,6 +44,7 @@ type dotArgs struct {
 	heads    int
 	kmask    int // AVX-512: lane mask of the last partial block (0: none)
 	scale    float32
+	tbuf     [16]uint16 // AVX2, bf16 keys: the zero-padded last partial block of a key row
 }
 
 // pvArgs is the argument block of pvAccum.
@@ -53,7 +56,8 @@ type pvArgs struct {
 	ldp     int
 	rows    int
 	heads   int
-	kmask   int // AVX-512: lane mask of the last vd mod 16 columns
+	kmask   int       // AVX-512: lane mask of the last vd mod 16 columns
+	tbuf    [8]uint16 // AVX2, bf16 values: the zero-padded last vd mod 8 columns of a value row
 }
 
 // scanArgs is the argument block of scanChan.
@@ -137,6 +141,12 @@ func qkDotsZ(a *dotArgs)
 func pvAccumZ(a *pvArgs)
 
 //go:noescape
+func qkDots16Z(a *dotArgs)
+
+//go:noescape
+func pvAccum16Z(a *pvArgs)
+
+//go:noescape
 func sumF32Z(a *sumArgs)
 
 //go:noescape
@@ -174,6 +184,12 @@ func qkDotsY(a *dotArgs)
 
 //go:noescape
 func pvAccumY(a *pvArgs)
+
+//go:noescape
+func qkDots16Y(a *dotArgs)
+
+//go:noescape
+func pvAccum16Y(a *pvArgs)
 
 //go:noescape
 func sumF32Y(a *sumArgs)

@@ -13,20 +13,60 @@ type AttnShape struct {
 }
 
 // Span is a half-open range [Lo, Hi) of cache rows. Rows index the k and v arguments of
-// Attend, or, when K is non-nil, the span's own K and V (rows of the same widths
-// KVHeads·HeadDim and KVHeads·VDim): a paged cache passes one span per page, and k and v may
-// then be nil. Where the rows live never changes a result bit.
+// Attend, or the span's own rows (of the same widths KVHeads·HeadDim and KVHeads·VDim): float32
+// K and V when K is non-nil, bfloat16 K16 and V16 when K16 is non-nil (a span has one or the
+// other). A paged cache passes one span per page, and k and v may then be nil. bf16 rows are
+// widened exactly as they are read, so a bf16 span gives the bits of a float32 span holding the
+// widened values. Where the rows live never changes a result bit.
 type Span struct {
-	Lo, Hi int
-	K, V   []float32
+	Lo, Hi   int
+	K, V     []float32
+	K16, V16 []uint16
 }
 
-// rows returns the buffers the span's rows index: its own when K is set, else k and v.
-func (sp *Span) rows(k, v []float32) ([]float32, []float32) {
-	if sp.K != nil {
-		return sp.K, sp.V
+// spanRows is where a span's rows live: float32 k and v, or bf16 k16 and v16 (non-nil).
+type spanRows struct {
+	k, v     []float32
+	k16, v16 []uint16
+}
+
+// rows returns the buffers the span's rows index: its own when K or K16 is set, else k and v.
+func (sp *Span) rows(k, v []float32) spanRows {
+	switch {
+	case sp.K16 != nil:
+		return spanRows{k16: sp.K16, v16: sp.V16}
+	case sp.K != nil:
+		return spanRows{k: sp.K, v: sp.V}
 	}
-	return k, v
+	return spanRows{k: k, v: v}
+}
+
+// bf16 reports whether the rows are bf16.
+func (r *spanRows) bf16() bool { return r.k16 != nil }
+
+// lens returns the number of K and of V values the rows hold.
+func (r *spanRows) lens() (nk, nv int) {
+	if r.bf16() {
+		return len(r.k16), len(r.v16)
+	}
+	return len(r.k), len(r.v)
+}
+
+// key returns the n K values from index i as float32: a view of float32 rows, or bf16 rows
+// widened exactly into buf.
+func (r *spanRows) key(i, n int, buf []float32) []float32 {
+	if r.bf16() {
+		return widenRow(buf[:n], r.k16[i:i+n])
+	}
+	return r.k[i : i+n]
+}
+
+// value is key for the V values.
+func (r *spanRows) value(i, n int, buf []float32) []float32 {
+	if r.bf16() {
+		return widenRow(buf[:n], r.v16[i:i+n])
+	}
+	return r.v[i : i+n]
 }
 
 // Attend computes one query row's attention over the key rows listed in spans (in order):
@@ -109,8 +149,12 @@ func checkSpans(k, v []float32, spans []Span, s AttnShape) int {
 	kw, vw, n := s.KVHeads*s.HeadDim, s.KVHeads*s.VDim, 0
 	for i := range spans {
 		sp := &spans[i]
-		sk, sv := sp.rows(k, v)
-		if sp.Lo < 0 || sp.Hi < sp.Lo || sp.Hi > sp.Lo && (sp.Hi*kw > len(sk) || sp.Hi*vw > len(sv)) {
+		if sp.K != nil && sp.K16 != nil {
+			panic("kernels: Attend: span with both float32 and bf16 rows")
+		}
+		r := sp.rows(k, v)
+		nk, nv := r.lens()
+		if sp.Lo < 0 || sp.Hi < sp.Lo || sp.Hi > sp.Lo && (sp.Hi*kw > nk || sp.Hi*vw > nv) {
 			panic("kernels: Attend: span outside the cache")
 		}
 		n += sp.Hi - sp.Lo
@@ -155,19 +199,21 @@ func scratch(n int, own []float32, useOwn bool) (buf []float32, put func()) {
 	return (*p)[:n], func() { scratchPool.Put(p) }
 }
 
-// attendGroupGo is the portable group kernel: query heads j·g … j·g+g−1 of one row.
+// attendGroupGo is the portable group kernel: query heads j·g … j·g+g−1 of one row. bf16 rows
+// are widened into a row buffer first, so they give the bits of float32 rows of the same values.
 func attendGroupGo(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, sc []float32) {
 	g := s.Heads / s.KVHeads
 	kw, vw := s.KVHeads*s.HeadDim, s.KVHeads*s.VDim
 	scale := float32(1 / math.Sqrt(float64(s.HeadDim)))
+	buf := make([]float32, max(s.HeadDim, s.VDim))
 	for h := 0; h < g; h++ {
 		a := j*g + h
 		qa, sa := q[a*s.HeadDim:(a+1)*s.HeadDim], sc[h*n:(h+1)*n]
 		i := 0
 		for x := range spans {
-			sk, _ := spans[x].rows(k, v)
+			rs := spans[x].rows(k, v)
 			for r := spans[x].Lo; r < spans[x].Hi; r++ {
-				sa[i] = dot(qa, sk[r*kw+j*s.HeadDim:r*kw+(j+1)*s.HeadDim]) * scale
+				sa[i] = dot(qa, rs.key(r*kw+j*s.HeadDim, s.HeadDim, buf)) * scale
 				i++
 			}
 		}
@@ -176,9 +222,9 @@ func attendGroupGo(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, 
 		clear(oa)
 		i = 0
 		for x := range spans {
-			_, sv := spans[x].rows(k, v)
+			rs := spans[x].rows(k, v)
 			for r := spans[x].Lo; r < spans[x].Hi; r++ {
-				p, vr := sa[i], sv[r*vw+j*s.VDim:r*vw+(j+1)*s.VDim]
+				p, vr := sa[i], rs.value(r*vw+j*s.VDim, s.VDim, buf)
 				for c, x := range vr {
 					oa[c] += float32(p * x)
 				}

@@ -31,7 +31,7 @@ func attendGroup(out, q, k, v []float32, spans []Span, s AttnShape, j, n int, sc
 }
 
 // groupScores sets sc[h*n + i] = (q_h·k_i)·scale for the g heads in qg and the covered rows
-// (each span's own K when it has one).
+// (each span's own K when it has one; bf16 keys go to the qkDots16 kernels).
 func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []float32) {
 	kw, tail := s.KVHeads*s.HeadDim, s.HeadDim%16
 	d := dotArgs{
@@ -45,11 +45,20 @@ func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []floa
 		if sp.Hi == sp.Lo {
 			continue
 		}
-		sk, _ := sp.rows(k, nil)
-		d.k, d.sc, d.rows = unsafe.Pointer(&sk[sp.Lo*kw+j*s.HeadDim]), unsafe.Pointer(&sc[off]), sp.Hi-sp.Lo
-		if isa == isaAVX512 {
+		rs, at := sp.rows(k, nil), sp.Lo*kw+j*s.HeadDim
+		d.sc, d.rows = unsafe.Pointer(&sc[off]), sp.Hi-sp.Lo
+		switch {
+		case rs.bf16() && isa == isaAVX512:
+			d.k = unsafe.Pointer(&rs.k16[at])
+			qkDots16Z(&d)
+		case rs.bf16():
+			d.k = unsafe.Pointer(&rs.k16[at])
+			qkDots16Y(&d)
+		case isa == isaAVX512:
+			d.k = unsafe.Pointer(&rs.k[at])
 			qkDotsZ(&d)
-		} else {
+		default:
+			d.k = unsafe.Pointer(&rs.k[at])
 			qkDotsY(&d)
 		}
 		off += d.rows
@@ -57,7 +66,7 @@ func groupScores(qg, k []float32, spans []Span, s AttnShape, j, n int, sc []floa
 }
 
 // groupValues adds Σ_i p[h*n+i]·v_i to each head h of o, rows in span order (each span's own
-// V when it has one).
+// V when it has one; bf16 values go to the pvAccum16 kernels).
 func groupValues(o, v []float32, spans []Span, s AttnShape, j, n int, p []float32) {
 	vw := s.KVHeads * s.VDim
 	a := pvArgs{
@@ -67,13 +76,22 @@ func groupValues(o, v []float32, spans []Span, s AttnShape, j, n int, p []float3
 	off := 0
 	for i := range spans {
 		sp := &spans[i]
-		_, sv := sp.rows(nil, v)
+		rs := sp.rows(nil, v)
 		for lo := sp.Lo; lo < sp.Hi; lo += pvBlock {
-			a.rows = min(pvBlock, sp.Hi-lo)
-			a.v, a.p = unsafe.Pointer(&sv[lo*vw+j*s.VDim]), unsafe.Pointer(&p[off])
-			if isa == isaAVX512 {
+			at := lo*vw + j*s.VDim
+			a.rows, a.p = min(pvBlock, sp.Hi-lo), unsafe.Pointer(&p[off])
+			switch {
+			case rs.bf16() && isa == isaAVX512:
+				a.v = unsafe.Pointer(&rs.v16[at])
+				pvAccum16Z(&a)
+			case rs.bf16():
+				a.v = unsafe.Pointer(&rs.v16[at])
+				pvAccum16Y(&a)
+			case isa == isaAVX512:
+				a.v = unsafe.Pointer(&rs.v[at])
 				pvAccumZ(&a)
-			} else {
+			default:
+				a.v = unsafe.Pointer(&rs.v[at])
 				pvAccumY(&a)
 			}
 			off += a.rows

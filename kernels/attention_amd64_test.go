@@ -117,3 +117,69 @@ func TestAttendISAsAgree(t *testing.T) {
 		sameBits(t, name("%+v", c.s), y, z)
 	}
 }
+
+// TestAttendBF16LaneModel checks the bf16 assembly kernels bit for bit against the documented
+// structure on the widened rows: scores laneDot16(q, widen(k))·scale, outputs fused
+// multiply-adds of the probabilities over widen(v), including the tails AVX2 copies word by word.
+func TestAttendBF16LaneModel(t *testing.T) {
+	for _, k := range isas() {
+		if k == isaGo {
+			continue
+		}
+		t.Run(k.String(), func(t *testing.T) {
+			defer func(old isaKind) { isa = old }(isa)
+			isa = k
+			for _, c := range bf16Cases {
+				checkGroupModel16(t, c)
+			}
+		})
+	}
+}
+
+// checkGroupModel16 is checkGroupModel with KV head 0's rows in one bf16 span.
+func checkGroupModel16(t *testing.T, c attnCase) {
+	t.Helper()
+	s := c.s
+	g, kw, vw := s.Heads/s.KVHeads, s.KVHeads*s.HeadDim, s.KVHeads*s.VDim
+	q, k16, v16, k, v := bf16Data(c, 1)
+	spans := []Span{{Lo: 0, Hi: c.S, K16: k16, V16: v16}}
+	sc := make([]float32, g*c.S)
+	groupScores(q[:g*s.HeadDim], nil, spans, s, 0, c.S, sc)
+	scale := float32(1 / math.Sqrt(float64(s.HeadDim)))
+	want := make([]float32, len(sc))
+	for h := 0; h < g; h++ {
+		for r := 0; r < c.S; r++ {
+			want[h*c.S+r] = laneDot16(q[h*s.HeadDim:(h+1)*s.HeadDim], k[r*kw:r*kw+s.HeadDim]) * scale
+		}
+	}
+	sameBits(t, name("%+v bf16 scores", s), sc, want)
+	o := make([]float32, g*s.VDim)
+	groupValues(o, nil, spans, s, 0, c.S, sc)
+	wo := make([]float32, len(o))
+	for h := 0; h < g; h++ {
+		for r := 0; r < c.S; r++ {
+			for i := 0; i < s.VDim; i++ {
+				wo[h*s.VDim+i] = fma32(sc[h*c.S+r], v[r*vw+i], wo[h*s.VDim+i])
+			}
+		}
+	}
+	sameBits(t, name("%+v bf16 values", s), o, wo)
+}
+
+// TestAttendBF16ISAsAgree checks that the AVX-512 and AVX2 bf16 attention give the same bits.
+func TestAttendBF16ISAsAgree(t *testing.T) {
+	if bestISA != isaAVX512 {
+		t.Skip("this CPU has no AVX-512; the lane-model tests cover AVX2 alone")
+	}
+	defer func(old isaKind) { isa = old }(isa)
+	for _, c := range bf16Cases {
+		q, k16, v16, _, _ := bf16Data(c, 1)
+		spans := append([]Span{{Lo: 1, Hi: c.S, K16: k16, V16: v16}}, paged16(k16, v16, c.s, 16, 0, c.S)...)
+		z, y := make([]float32, c.s.Heads*c.s.VDim), make([]float32, c.s.Heads*c.s.VDim)
+		isa = isaAVX512
+		Attend(z, q, nil, nil, spans, c.s, nil)
+		isa = isaAVX2
+		Attend(y, q, nil, nil, spans, c.s, nil)
+		sameBits(t, name("%+v bf16", c.s), y, z)
+	}
+}

@@ -80,6 +80,29 @@ func BenchmarkAttend(b *testing.B) {
 	}
 }
 
+// BenchmarkAttendBF16: BenchmarkAttend with the cache in bf16 pages of 16 rows (as the model's
+// bf16 K/V cache holds it), next to float32 pages of 16 rows: half the cache bytes to read.
+func BenchmarkAttendBF16(b *testing.B) {
+	s := AttnShape{Heads: 25, KVHeads: 5, HeadDim: 64, VDim: 128}
+	for _, S := range []int{1024, 8192} {
+		c := attnCase{s, S}
+		q, k16, v16, k, v := bf16Data(c, 1)
+		out, sc := make([]float32, s.Heads*s.VDim), make([]float32, 5*S)
+		for _, dt := range []string{"f32", "bf16"} {
+			spans, size := paged(k, v, s, 16, 0, S), 4
+			if dt == "bf16" {
+				spans, size = paged16(k16, v16, s, 16, 0, S), 2
+			}
+			b.Run(name("S=%d/%s-pages", S, dt), func(b *testing.B) {
+				for b.Loop() {
+					Attend(out, q, nil, nil, spans, s, sc)
+				}
+				b.ReportMetric(float64(S*(s.KVHeads*(s.HeadDim+s.VDim))*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "cacheGB/s")
+			})
+		}
+	}
+}
+
 // BenchmarkAttendRows: a 64-row causal prefill chunk at the end of a 1K cache.
 func BenchmarkAttendRows(b *testing.B) {
 	s := AttnShape{Heads: 25, KVHeads: 5, HeadDim: 64, VDim: 128}

@@ -69,7 +69,9 @@ func TestAsmLayout(t *testing.T) {
 		{"tileArgs.tail", unsafe.Offsetof(tileArgs{}.tail), asmOffTileTail},
 		{"tileArgs.out", unsafe.Offsetof(tileArgs{}.out), asmOffTileOut},
 		{"dotArgs.scale", unsafe.Offsetof(dotArgs{}.scale), asmOffDotScale},
+		{"dotArgs.tbuf", unsafe.Offsetof(dotArgs{}.tbuf), asmOffDotTbuf},
 		{"pvArgs.kmask", unsafe.Offsetof(pvArgs{}.kmask), asmOffPVKmask},
+		{"pvArgs.tbuf", unsafe.Offsetof(pvArgs{}.tbuf), asmOffPVTbuf},
 		{"sumArgs.out", unsafe.Offsetof(sumArgs{}.out), asmOffSumOut},
 	} {
 		if c.got != c.want {

@@ -32,7 +32,9 @@ const (
 	asmOffTileTail = %d
 	asmOffTileOut  = %d
 	asmOffDotScale = %d
+	asmOffDotTbuf  = %d
 	asmOffPVKmask  = %d
+	asmOffPVTbuf   = %d
 	asmOffSumOut   = %d
 	asmOffScanKmask = %d
 	asmOffSmSum    = %d
@@ -50,6 +52,7 @@ type dotArgs struct {
 	heads    int
 	kmask    int // AVX-512: lane mask of the last partial block (0: none)
 	scale    float32
+	tbuf     [16]uint16 // AVX2, bf16 keys: the zero-padded last partial block of a key row
 }
 
 // pvArgs is the argument block of pvAccum.
@@ -62,6 +65,7 @@ type pvArgs struct {
 	rows    int
 	heads   int
 	kmask   int // AVX-512: lane mask of the last vd mod 16 columns
+	tbuf    [8]uint16 // AVX2, bf16 values: the zero-padded last vd mod 8 columns of a value row
 }
 
 // scanArgs is the argument block of scanChan.
@@ -101,7 +105,7 @@ type sumArgs struct {
 	n   int // floats, a multiple of 64
 	out float32
 }
-`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, pKmask, sOut, scKmask, smSum, slKmask)
+`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, dTbuf, pKmask, pTbuf, sOut, scKmask, smSum, slKmask)
 	var tables strings.Builder
 	for _, isa := range []struct{ name, tmax string }{{"Z", "6"}, {"Y", "3"}} {
 		for _, dt := range []string{"bf16", "f32"} {
@@ -117,7 +121,7 @@ type sumArgs struct {
 			}
 			tables.WriteString("}\n")
 		}
-		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)", "siluMul%s(a *siluArgs)", "softplusAdd%s(a *siluArgs)"} {
+		for _, fn := range []string{"qkDots%s(a *dotArgs)", "pvAccum%s(a *pvArgs)", "qkDots16%s(a *dotArgs)", "pvAccum16%s(a *pvArgs)", "sumF32%s(a *sumArgs)", "scanChan%s(a *scanArgs)", "softmaxExp%s(a *smArgs)", "siluMul%s(a *siluArgs)", "softplusAdd%s(a *siluArgs)"} {
 			fmt.Fprintf(&b, "\n//go:noescape\nfunc "+fn+"\n", isa.name)
 		}
 	}

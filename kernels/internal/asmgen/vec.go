@@ -1,22 +1,26 @@
 package main
 
+import "fmt"
+
 // Layouts of dotArgs, pvArgs and sumArgs (see declFile).
 const (
-	dQ, dK, dSc, dYmask, dHd, dLdk, dLdsc, dRows, dHeads, dKmask, dScale = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
-	pO, pP, pV, pYmask, pVd, pLdv, pLdp, pRows, pHeads, pKmask           = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72
-	sP, sN, sOut                                                         = 0, 8, 16
+	dQ, dK, dSc, dYmask, dHd, dLdk, dLdsc, dRows, dHeads, dKmask, dScale, dTbuf = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84
+	pO, pP, pV, pYmask, pVd, pLdv, pLdp, pRows, pHeads, pKmask, pTbuf           = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
+	sP, sN, sOut                                                                = 0, 8, 16
 )
 
 // vecZFile generates the AVX-512 attention and bandwidth kernels.
 func vecZFile() string {
 	f := asmFile()
-	genDots(f, "Z")
-	genPV(f, "Z")
+	genDots(f, "Z", "f32")
+	genPV(f, "Z", "f32")
 	genSum(f, "Z")
 	genScan(f, "Z")
 	genSoftmax(f, "Z")
 	genSilu(f, "Z")
 	genSoftplus(f, "Z")
+	genDots(f, "Z", "bf16")
+	genPV(f, "Z", "bf16")
 	expData(f)
 	return f.b.String()
 }
@@ -24,34 +28,60 @@ func vecZFile() string {
 // vecYFile generates the AVX2 attention and bandwidth kernels.
 func vecYFile() string {
 	f := asmFile()
-	genDots(f, "Y")
-	genPV(f, "Y")
+	genDots(f, "Y", "f32")
+	genPV(f, "Y", "f32")
 	genSum(f, "Y")
 	genScan(f, "Y")
 	genSoftmax(f, "Y")
 	genSilu(f, "Y")
 	genSoftplus(f, "Y")
+	genDots(f, "Y", "bf16")
+	genPV(f, "Y", "bf16")
 	expData(f)
 	return f.b.String()
 }
 
+// elem is the element type of the K or V rows an attention kernel reads: "f32" rows are
+// read as they are, "bf16" rows are widened exactly (zero-extend, shift into the high half),
+// so a bf16 kernel computes the bits of the f32 kernel on the widened rows.
+type elem string
+
+// suffix names the kernel variant: qkDotsZ reads float32 keys, qkDots16Z bfloat16 keys.
+func (e elem) suffix(isa string) string {
+	if e == "bf16" {
+		return "16" + isa
+	}
+	return isa
+}
+
+// size is the bytes per element.
+func (e elem) size() int {
+	if e == "bf16" {
+		return 2
+	}
+	return 4
+}
+
 // genDots writes qkDots: sc[h*ldsc+i] = dot(q_h, k_i)·scale for i < rows, h < heads, each dot
 // with the 16-lane structure and reduction tree of the MatMul kernels (zero-padded tail).
-func genDots(f *file, isa string) {
-	f.text("qkDots"+isa, "func qkDots"+isa+"(a *dotArgs): attention scores of rows × heads")
+func genDots(f *file, isa string, e elem) {
+	name := "qkDots" + e.suffix(isa)
+	f.text(name, "func "+name+"(a *dotArgs): attention scores of rows × heads, "+string(e)+" keys")
 	f.i("MOVQ %d(DI), R9", dRows)
 	f.i("TESTQ R9, R9")
 	f.i("JZ done")
 	f.i("MOVQ %d(DI), R8", dK)
 	f.i("MOVQ %d(DI), R10", dLdk)
-	f.i("SHLQ $2, R10")
+	f.i("SHLQ $%d, R10", e.size()/2)
 	f.i("MOVQ %d(DI), R11", dHeads)
 	f.i("MOVQ %d(DI), R12", dLdsc)
 	f.i("SHLQ $2, R12")
 	f.i("MOVQ %d(DI), R13", dSc)
 	f.i("MOVQ %d(DI), BX", dHd)
-	f.i("MOVQ BX, CX")
-	f.i("SHRQ $4, CX")
+	if e == "f32" {
+		f.i("MOVQ BX, CX")
+		f.i("SHRQ $4, CX")
+	}
 	f.i("SHLQ $2, BX")
 	f.i("VMOVSS %d(DI), X15", dScale)
 	if isa == "Z" {
@@ -63,8 +93,8 @@ func genDots(f *file, isa string) {
 		f.i("VMOVDQU 32(AX), Y13")
 	}
 	f.label("rowloop")
-	f.i("LEAQ (R8)(R10*4), AX") // prefetch the key row four rows ahead (up to 256 bytes)
-	for off := 0; off < 256; off += 64 {
+	f.i("LEAQ (R8)(R10*4), AX") // prefetch the key row four rows ahead (hd = 64: 256 or 128 bytes)
+	for off := 0; off < 64*e.size(); off += 64 {
 		f.i("PREFETCHT0 %d(AX)", off)
 	}
 	f.i("MOVQ %d(DI), R14", dQ)
@@ -76,24 +106,25 @@ func genDots(f *file, isa string) {
 		zero(f, isa, 1)
 	}
 	f.i("XORQ SI, SI")
-	f.i("MOVQ CX, AX")
+	if e == "f32" {
+		f.i("MOVQ CX, AX")
+	} else { // CX stays free for the AVX2 tail copy
+		f.i("MOVQ %d(DI), AX", dHd)
+		f.i("SHRQ $4, AX")
+	}
 	f.i("TESTQ AX, AX")
 	f.i("JZ dtail")
 	f.label("dloop")
-	if isa == "Z" {
-		f.i("VMOVUPS (R14)(SI*4), Z1")
-		f.i("VFMADD231PS (R8)(SI*4), Z1, Z0")
-	} else {
-		f.i("VMOVUPS (R14)(SI*4), Y2")
-		f.i("VMOVUPS 32(R14)(SI*4), Y3")
-		f.i("VFMADD231PS (R8)(SI*4), Y2, Y0")
-		f.i("VFMADD231PS 32(R8)(SI*4), Y3, Y1")
-	}
+	dotBlock(f, isa, e)
 	f.i("ADDQ $16, SI")
 	f.i("DECQ AX")
 	f.i("JNZ dloop")
 	f.label("dtail")
-	dotTail(f, isa)
+	if e == "f32" {
+		dotTail(f, isa)
+	} else {
+		dotTail16(f, isa)
+	}
 	f.label("dred")
 	if isa == "Z" {
 		f.i("VEXTRACTF64X4 $1, Z0, Y29")
@@ -122,6 +153,38 @@ func genDots(f *file, isa string) {
 	f.i("RET")
 }
 
+// dotBlock adds one full 16-column block of q_h·k_i at element SI to the lanes.
+func dotBlock(f *file, isa string, e elem) {
+	switch {
+	case isa == "Z" && e == "f32":
+		f.i("VMOVUPS (R14)(SI*4), Z1")
+		f.i("VFMADD231PS (R8)(SI*4), Z1, Z0")
+	case isa == "Z":
+		f.i("VMOVUPS (R14)(SI*4), Z1")
+		widen(f, "(R8)(SI*2)", "Z2")
+		f.i("VFMADD231PS Z2, Z1, Z0")
+	case e == "f32":
+		f.i("VMOVUPS (R14)(SI*4), Y2")
+		f.i("VMOVUPS 32(R14)(SI*4), Y3")
+		f.i("VFMADD231PS (R8)(SI*4), Y2, Y0")
+		f.i("VFMADD231PS 32(R8)(SI*4), Y3, Y1")
+	default:
+		f.i("VMOVUPS (R14)(SI*4), Y2")
+		f.i("VMOVUPS 32(R14)(SI*4), Y3")
+		widen(f, "(R8)(SI*2)", "Y4")
+		widen(f, "16(R8)(SI*2)", "Y5")
+		f.i("VFMADD231PS Y4, Y2, Y0")
+		f.i("VFMADD231PS Y5, Y3, Y1")
+	}
+}
+
+// widen loads bf16 values from src (memory or a narrower register) into the float32 lanes of
+// dst exactly: zero-extend each to 32 bits, then shift it into the high half.
+func widen(f *file, src, dst string) {
+	f.i("VPMOVZXWD %s, %s", src, dst)
+	f.i("VPSLLD $16, %s, %s", dst, dst)
+}
+
 // dotTail adds the masked (zero-padded) last partial block of a dot.
 func dotTail(f *file, isa string) {
 	if isa == "Z" {
@@ -142,11 +205,45 @@ func dotTail(f *file, isa string) {
 	f.i("VFMADD231PS Y5, Y3, Y1")
 }
 
+// dotTail16 adds the zero-padded last partial block of a dot with bf16 keys. AVX-512 loads the
+// words under the mask; AVX2 has no 16-bit masked load, so it copies the hd mod 16 words into
+// the zeroed 32-byte buffer of the argument block and widens that.
+func dotTail16(f *file, isa string) {
+	if isa == "Z" {
+		f.i("KORTESTW K1, K1")
+		f.i("JZ dred")
+		f.i("VMOVUPS.Z (R14)(SI*4), K1, Z1")
+		f.i("VMOVDQU16.Z (R8)(SI*2), K1, Y2")
+		widen(f, "Y2", "Z2")
+		f.i("VFMADD231PS Z2, Z1, Z0")
+		return
+	}
+	f.i("MOVQ %d(DI), CX", dHd)
+	f.i("ANDQ $15, CX")
+	f.i("JZ dred")
+	f.i("VMASKMOVPS (R14)(SI*4), Y12, Y2")
+	f.i("VMASKMOVPS 32(R14)(SI*4), Y13, Y3")
+	f.i("LEAQ (R8)(SI*2), AX") // SI is free from here: the next head resets it
+	f.i("VPXOR Y4, Y4, Y4")
+	f.i("VMOVDQU Y4, %d(DI)", dTbuf)
+	f.label("ktail")
+	f.i("MOVWLZX -2(AX)(CX*2), SI")
+	f.i("MOVW SI, %d(DI)(CX*2)", dTbuf-2)
+	f.i("DECQ CX")
+	f.i("JNZ ktail")
+	widen(f, fmt.Sprintf("%d(DI)", dTbuf), "Y4")
+	widen(f, fmt.Sprintf("%d(DI)", dTbuf+16), "Y5")
+	f.i("VFMADD231PS Y4, Y2, Y0")
+	f.i("VFMADD231PS Y5, Y3, Y1")
+}
+
 // genPV writes pvAccum: o_h[c] = fma(p[h*ldp+i], v_i[c], o_h[c]) for i < rows in order, for
 // every head h < heads and column c < vd. Each element sees the same sequence of fused
-// multiply-adds whatever the chunking, so both ISAs give the same bits.
-func genPV(f *file, isa string) {
-	f.text("pvAccum"+isa, "func pvAccum"+isa+"(a *pvArgs): weighted sum of value rows into heads")
+// multiply-adds whatever the chunking, so both ISAs give the same bits; the bf16 variant
+// widens each value exactly first, so it gives the bits of the f32 kernel on widened rows.
+func genPV(f *file, isa string, e elem) {
+	name := "pvAccum" + e.suffix(isa)
+	f.text(name, "func "+name+"(a *pvArgs): weighted sum of "+string(e)+" value rows into heads")
 	f.i("MOVQ %d(DI), R9", pRows)
 	f.i("TESTQ R9, R9")
 	f.i("JZ done")
@@ -156,7 +253,7 @@ func genPV(f *file, isa string) {
 	f.i("MOVQ %d(DI), R12", pLdp)
 	f.i("SHLQ $2, R12")
 	f.i("MOVQ %d(DI), R10", pLdv)
-	f.i("SHLQ $2, R10")
+	f.i("SHLQ $%d, R10", e.size()/2)
 	f.i("MOVQ %d(DI), BX", pVd)
 	if isa == "Z" {
 		f.i("MOVQ %d(DI), AX", pKmask)
@@ -171,9 +268,13 @@ func genPV(f *file, isa string) {
 	}
 	f.label("headloop")
 	f.i("XORQ SI, SI")
-	pvChunk(f, isa, "cbig", big, 8)
-	pvChunk(f, isa, "csmall", small, 1)
-	pvTail(f, isa, small)
+	pvChunk(f, isa, e, "cbig", big, 8)
+	pvChunk(f, isa, e, "csmall", small, 1)
+	if e == "f32" {
+		pvTail(f, isa, small)
+	} else {
+		pvTail16(f, isa, small)
+	}
 	f.label("nexthead")
 	f.i("LEAQ (R14)(BX*4), R14")
 	f.i("ADDQ R12, R15")
@@ -185,7 +286,7 @@ func genPV(f *file, isa string) {
 }
 
 // pvChunk loops over the chunks of width floats (regs registers) of the current head.
-func pvChunk(f *file, isa, name string, width, regs int) {
+func pvChunk(f *file, isa string, e elem, name string, width, regs int) {
 	vr := "Z"
 	step := 64
 	if isa == "Y" {
@@ -200,19 +301,24 @@ func pvChunk(f *file, isa, name string, width, regs int) {
 		f.i("VMOVUPS %d(R14)(SI*4), %s%d", step*j, vr, j)
 	}
 	f.i("MOVQ %d(DI), R8", pV)
-	f.i("LEAQ (R8)(SI*4), R8")
+	f.i("LEAQ (R8)(SI*%d), R8", e.size())
 	f.i("MOVQ R15, R13")
 	f.i("MOVQ R9, DX")
 	f.label(name + "_rows")
 	if regs == 8 { // prefetch the chunk of the value row four rows ahead
 		f.i("LEAQ (R8)(R10*4), AX")
-		for off := 0; off < width*4; off += 64 {
+		for off := 0; off < width*e.size(); off += 64 {
 			f.i("PREFETCHT0 %d(AX)", off)
 		}
 	}
 	f.i("VBROADCASTSS (R13), %s8", vr)
 	for j := 0; j < regs; j++ {
-		f.i("VFMADD231PS %d(R8), %s8, %s%d", step*j, vr, vr, j)
+		if e == "f32" {
+			f.i("VFMADD231PS %d(R8), %s8, %s%d", step*j, vr, vr, j)
+			continue
+		}
+		widen(f, fmt.Sprintf("%d(R8)", step/2*j), vr+"9")
+		f.i("VFMADD231PS %s9, %s8, %s%d", vr, vr, vr, j)
 	}
 	f.i("ADDQ R10, R8")
 	f.i("ADDQ $4, R13")
@@ -254,6 +360,52 @@ func pvTail(f *file, isa string, small int) {
 	f.i("DECQ DX")
 	f.i("JNZ tail_rows")
 	f.i(store)
+}
+
+// pvTail16 is pvTail for bf16 values. AVX-512 loads the words under the mask; AVX2 copies each
+// row's vd mod 8 words into the argument block's zeroed 16-byte buffer and widens that.
+func pvTail16(f *file, isa string, small int) {
+	f.i("MOVQ BX, AX")
+	f.i("ANDQ $%d, AX", small-1)
+	f.i("JZ nexthead")
+	if isa == "Z" {
+		f.i("VMOVUPS.Z (R14)(SI*4), K1, Z0")
+	} else {
+		f.i("VMASKMOVPS (R14)(SI*4), Y12, Y0")
+		f.i("VPXOR X9, X9, X9")
+		f.i("VMOVDQU X9, %d(DI)", pTbuf)
+	}
+	f.i("MOVQ %d(DI), R8", pV)
+	f.i("LEAQ (R8)(SI*2), R8")
+	f.i("MOVQ R15, R13")
+	f.i("MOVQ R9, DX")
+	f.label("tail_rows")
+	if isa == "Z" {
+		f.i("VBROADCASTSS (R13), Z8")
+		f.i("VMOVDQU16.Z (R8), K1, Y9")
+		widen(f, "Y9", "Z9")
+		f.i("VFMADD231PS Z9, Z8, Z0")
+	} else {
+		f.i("VBROADCASTSS (R13), Y8")
+		f.i("MOVQ BX, CX")
+		f.i("ANDQ $%d, CX", small-1)
+		f.label("vtail")
+		f.i("MOVWLZX -2(R8)(CX*2), AX")
+		f.i("MOVW AX, %d(DI)(CX*2)", pTbuf-2)
+		f.i("DECQ CX")
+		f.i("JNZ vtail")
+		widen(f, fmt.Sprintf("%d(DI)", pTbuf), "Y9")
+		f.i("VFMADD231PS Y9, Y8, Y0")
+	}
+	f.i("ADDQ R10, R8")
+	f.i("ADDQ $4, R13")
+	f.i("DECQ DX")
+	f.i("JNZ tail_rows")
+	if isa == "Z" {
+		f.i("VMOVUPS Z0, K1, (R14)(SI*4)")
+	} else {
+		f.i("VMASKMOVPS Y0, Y12, (R14)(SI*4)")
+	}
 }
 
 // genSum writes sumF32: the float32 sum of n floats (n a multiple of 64), four accumulators;
