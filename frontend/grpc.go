@@ -23,6 +23,9 @@ type GRPCConfig struct {
 	// APIKeys, when any is set, makes Inference and Admin calls require the
 	// metadata "authorization: Bearer <key>". The health service stays open.
 	APIKeys []string
+	// Keys, when not nil, replaces APIKeys with a set that may change while
+	// the server runs (key rotation).
+	Keys *KeySet
 	// HealthInterval is how often the health service asks the backend
 	// whether it is ready; 0 means 1s.
 	HealthInterval time.Duration
@@ -64,7 +67,7 @@ func NewGRPCServer(b Backend, cfg GRPCConfig) *GRPCServer {
 	if s.interval <= 0 {
 		s.interval = time.Second
 	}
-	keys := newKeyRing(cfg.APIKeys)
+	keys := keySetOf(cfg.Keys, cfg.APIKeys)
 	opts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(recoverUnary(s.log), authUnary(keys)),
 		grpc.ChainStreamInterceptor(recoverStream(s.log), authStream(keys)),

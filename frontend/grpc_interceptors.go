@@ -15,7 +15,7 @@ const healthServicePrefix = "/grpc.health.v1.Health/"
 
 // authUnary and authStream check the bearer API key on every call but the
 // health service's.
-func authUnary(keys keyRing) grpc.UnaryServerInterceptor {
+func authUnary(keys *KeySet) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 		if err := checkKey(ctx, keys, info.FullMethod); err != nil {
 			return nil, err
@@ -24,7 +24,7 @@ func authUnary(keys keyRing) grpc.UnaryServerInterceptor {
 	}
 }
 
-func authStream(keys keyRing) grpc.StreamServerInterceptor {
+func authStream(keys *KeySet) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) error {
 		if err := checkKey(ss.Context(), keys, info.FullMethod); err != nil {
 			return err
@@ -33,8 +33,8 @@ func authStream(keys keyRing) grpc.StreamServerInterceptor {
 	}
 }
 
-func checkKey(ctx context.Context, keys keyRing, method string) error {
-	if len(keys) == 0 || strings.HasPrefix(method, healthServicePrefix) {
+func checkKey(ctx context.Context, keys *KeySet, method string) error {
+	if keys.Len() == 0 || strings.HasPrefix(method, healthServicePrefix) {
 		return nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)

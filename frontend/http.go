@@ -17,6 +17,9 @@ type HTTPConfig struct {
 	// "Authorization: Bearer <key>" (401 otherwise). /healthz and /readyz
 	// stay open for probes.
 	APIKeys []string
+	// Keys, when not nil, replaces APIKeys with a set that may change while
+	// the handler serves (key rotation).
+	Keys *KeySet
 	// ReadyTimeout bounds the Backend.Status call behind /readyz; 0 means 2s.
 	ReadyTimeout time.Duration
 }
@@ -32,7 +35,7 @@ type httpAPI struct {
 	b       Backend
 	log     *slog.Logger
 	maxBody int64
-	keys    keyRing
+	keys    *KeySet
 	ready   time.Duration
 	created int64 // unix seconds, reported as the model's creation time
 	mux     *http.ServeMux
@@ -44,7 +47,7 @@ type httpAPI struct {
 // net/http server whose WriteTimeout is 0 or longer than the longest stream.
 func NewHTTPHandler(b Backend, cfg HTTPConfig) http.Handler {
 	h := &httpAPI{
-		b: b, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, keys: newKeyRing(cfg.APIKeys),
+		b: b, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, keys: keySetOf(cfg.Keys, cfg.APIKeys),
 		ready: cfg.ReadyTimeout, created: time.Now().Unix(), mux: http.NewServeMux(),
 	}
 	if h.log == nil {
