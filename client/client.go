@@ -2,11 +2,13 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
@@ -19,9 +21,54 @@ type Client struct {
 	admin v1.AdminClient
 }
 
-// Dial connects to addr (host:port). The connection is made lazily, on the first call.
-func Dial(addr string) (*Client, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// Option configures Dial.
+type Option func(*dialConfig)
+
+type dialConfig struct {
+	apiKey string
+	tls    *tls.Config
+}
+
+// WithAPIKey sends key on every call (metadata "authorization: Bearer KEY"). Without TLS the
+// key crosses the network in clear text.
+func WithAPIKey(key string) Option { return func(c *dialConfig) { c.apiKey = key } }
+
+// WithTLS makes the connection use TLS with cfg (nil: the system roots, default settings).
+func WithTLS(cfg *tls.Config) Option {
+	return func(c *dialConfig) {
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		c.tls = cfg
+	}
+}
+
+// bearer is the API key as per-call credentials.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity is false: a cluster may take keys over plain text on a trusted
+// network (docs/security.md).
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// Dial connects to addr (host:port), in plain text unless WithTLS is given. The connection is
+// made lazily, on the first call.
+func Dial(addr string, opts ...Option) (*Client, error) {
+	var dc dialConfig
+	for _, o := range opts {
+		o(&dc)
+	}
+	gopts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if dc.tls != nil {
+		gopts[0] = grpc.WithTransportCredentials(credentials.NewTLS(dc.tls))
+	}
+	if dc.apiKey != "" {
+		gopts = append(gopts, grpc.WithPerRPCCredentials(bearer(dc.apiKey)))
+	}
+	conn, err := grpc.NewClient(addr, gopts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

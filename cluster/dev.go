@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hymbaserve/hymbaserve/coordinator"
+	"github.com/hymbaserve/hymbaserve/frontend"
 	"github.com/hymbaserve/hymbaserve/internal/devstack"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/registry"
@@ -31,6 +33,10 @@ type DevOptions struct {
 	WorkerMem    int64 // memory each worker offers (default 8 GiB)
 	Fast         bool  // short etcd ticks and TTLs, for tests
 	Log          *slog.Logger
+	// APIKeys and TLS secure the coordinator's API servers as in ServeOptions. The embedded
+	// etcd and NATS servers listen on loopback only, without TLS.
+	APIKeys *frontend.KeySet
+	TLS     *tls.Config
 }
 
 // Dev is a whole cluster in one process: real embedded etcd and NATS servers on loopback, and
@@ -70,8 +76,9 @@ func StartDev(ctx context.Context, opt DevOptions) (*Dev, error) {
 			return nil, err
 		}
 	}
+	api := ServeOptions{GRPCAddr: opt.GRPCAddr, HTTPAddr: opt.HTTPAddr, Keys: opt.APIKeys, TLS: opt.TLS}
 	co, err := StartCoordinator(ctx, d.Endpoints, coordinator.Config{ID: "coordinator-1", ModelDir: opt.ModelDir,
-		ModelConfig: opt.ModelConfig, PublishWeights: !opt.WorkerModels && opt.Weights == nil, Plan: opt.Plan, Log: opt.Log}, opt.GRPCAddr, opt.HTTPAddr, dial)
+		ModelConfig: opt.ModelConfig, PublishWeights: !opt.WorkerModels && opt.Weights == nil, Plan: opt.Plan, Log: opt.Log}, api, dial)
 	if err != nil {
 		d.Close()
 		return nil, err

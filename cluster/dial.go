@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,9 @@ type Endpoints struct {
 	Etcd    []string
 	NATS    string
 	Cluster string // name scoping keys and subjects; default "default"
+	// EtcdTLS and NATSTLS, when set, make the clients speak TLS (mutual TLS with Cert and
+	// Key). The etcd endpoints must then be https:// URLs.
+	EtcdTLS, NATSTLS TLSFiles
 }
 
 // Clients are one process's connections: its own etcd and NATS clients, and the registry,
@@ -56,18 +60,22 @@ func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) 
 	if opt.Registry.Logger == nil {
 		opt.Registry.Logger = opt.Log
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: ep.Etcd, DialTimeout: 5 * time.Second, Context: ctx})
+	ecfg, err := etcdConfig(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	nopts, err := natsOptions(ep, opt)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := clientv3.New(ecfg)
 	if err != nil {
 		return nil, fmt.Errorf("etcd %v: %w", ep.Etcd, err)
 	}
 	c := &Clients{etcd: cli}
 	if c.Registry, err = registry.NewEtcd(cli, ep.Cluster, opt.Registry); err != nil {
 		c.Close()
-		return nil, err
-	}
-	nopts := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}
-	if opt.OnReconnect != nil {
-		nopts = append(nopts, nats.ReconnectHandler(func(*nats.Conn) { opt.OnReconnect() }))
+		return nil, fmt.Errorf("etcd %v: %w", ep.Etcd, err)
 	}
 	if c.nc, err = nats.Connect(ep.NATS, nopts...); err != nil {
 		c.Close()
@@ -82,6 +90,42 @@ func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) 
 		return nil, err
 	}
 	return c, nil
+}
+
+// etcdConfig is the etcd client configuration of ep. With TLS, every endpoint must be an
+// https:// URL (etcd's client silently drops TLS for http:// ones), and a TLS session that
+// fails is reported now, naming the endpoint (see probeEtcdTLS).
+func etcdConfig(ctx context.Context, ep Endpoints) (clientv3.Config, error) {
+	cfg := clientv3.Config{Endpoints: ep.Etcd, DialTimeout: 5 * time.Second, Context: ctx}
+	if !ep.EtcdTLS.Enabled() {
+		return cfg, nil
+	}
+	for _, e := range ep.Etcd {
+		if !strings.HasPrefix(e, "https://") {
+			return cfg, fmt.Errorf("etcd endpoint %q: client TLS is configured, so give https:// endpoints", e)
+		}
+	}
+	var err error
+	if cfg.TLS, err = ep.EtcdTLS.ClientConfig("etcd"); err != nil {
+		return cfg, err
+	}
+	return cfg, probeEtcdTLS(ctx, ep.Etcd, cfg.TLS)
+}
+
+// natsOptions are the NATS connection options: reconnect forever, and TLS when configured.
+func natsOptions(ep Endpoints, opt DialOptions) ([]nats.Option, error) {
+	nopts := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}
+	if opt.OnReconnect != nil {
+		nopts = append(nopts, nats.ReconnectHandler(func(*nats.Conn) { opt.OnReconnect() }))
+	}
+	if ep.NATSTLS.Enabled() {
+		cfg, err := ep.NATSTLS.ClientConfig("NATS")
+		if err != nil {
+			return nil, err
+		}
+		nopts = append(nopts, nats.Secure(cfg))
+	}
+	return nopts, nil
 }
 
 // Close closes everything Dial opened, the registry first (it revokes leases).

@@ -37,8 +37,9 @@ type Coordinator struct {
 }
 
 // StartCoordinator dials ep, starts the coordinator (it campaigns, plans and serves once it
-// leads) and its API servers on grpcAddr and httpAddr.
-func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config, grpcAddr, httpAddr string, opt DialOptions) (*Coordinator, error) {
+// leads) and its API servers as api says; they serve the coordinator's metrics unless
+// api.Metrics is set.
+func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config, api ServeOptions, opt DialOptions) (*Coordinator, error) {
 	var co *coordinator.Coordinator
 	var mu sync.Mutex
 	opt.OnReconnect = func() {
@@ -60,7 +61,13 @@ func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config,
 		cl.Close()
 		return nil, err
 	}
-	srv, err := Serve(co, grpcAddr, httpAddr, co.MetricsHandler())
+	if api.Metrics == nil {
+		api.Metrics = co.MetricsHandler()
+	}
+	if api.Log == nil {
+		api.Log = cfg.Log
+	}
+	srv, err := Serve(co, api)
 	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("api servers: %w", err)

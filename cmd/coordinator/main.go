@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type options struct {
 	gossip, gossipAdvertise    string
 	electionTTL, leaseTTL      time.Duration
 	rebalanceInterval          time.Duration
+	apiKeysFile                string
+	tlsCert, tlsKey            string
+	etcdTLS, natsTLS           *cluster.TLSFiles
 }
 
 func main() {
@@ -62,15 +66,26 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.stages, "stages", 0, "pin the pipeline depth (0: the planner chooses)")
 	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
 	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
-	fs.IntVar(&o.microBatches, "micro-batches", 0, "micro-batches in flight per step (0: the pipeline depth; 1: off)")
+	fs.IntVar(&o.microBatches, "micro-batches", 0, "lanes of sequences with a step in flight at once (0: the pipeline depth; 1: one batch)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.electionTTL, "election-ttl", 3*time.Second, "leadership lease TTL: how soon a standby takes over from a dead leader")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 10*time.Second, "membership lease TTL of this coordinator")
 	fs.DurationVar(&o.rebalanceInterval, "rebalance-interval", 10*time.Second, "least time between automatic plan changes for new capacity (negative: only hymbactl rebalance)")
 	fs.StringVar(&o.gossip, "gossip", "127.0.0.1:0", "memberlist gossip bind address HOST:PORT (port 0: any free port)")
 	fs.StringVar(&o.gossipAdvertise, "gossip-advertise", "", "gossip address other members dial, when it differs from --gossip (containers)")
+	fs.StringVar(&o.apiKeysFile, "api-keys-file", "", "file of API keys clients must send (Authorization: Bearer KEY), one per line; re-read on change and on SIGHUP")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) of the gRPC and HTTP servers: both then speak TLS only; re-read on change")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	o.etcdTLS = cluster.TLSFlags(fs, "etcd", "etcd")
+	o.natsTLS = cluster.TLSFlags(fs, "nats", "NATS")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, errors.New("give both --tls-cert and --tls-key, or neither")
 	}
 	return o, nil
 }
@@ -87,11 +102,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	api, err := serveOptions(ctx, o, log)
+	if err != nil {
+		return err
+	}
 	plan := shard.Options{Stages: o.stages, Replicas: o.replicas}
 	if o.dev {
-		return runDev(ctx, o, plan, log, stdout)
+		return runDev(ctx, o, plan, api, log, stdout)
 	}
-	ep := cluster.Endpoints{Etcd: strings.Split(o.etcd, ","), NATS: o.nats, Cluster: o.cluster}
+	ep := cluster.Endpoints{Etcd: strings.Split(o.etcd, ","), NATS: o.nats, Cluster: o.cluster,
+		EtcdTLS: *o.etcdTLS, NATSTLS: *o.natsTLS}
 	gcfg, err := cluster.GossipConfig(o.gossip, o.gossipAdvertise)
 	if err != nil {
 		return err
@@ -100,12 +120,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	reg.TTL, reg.ElectionTTL, reg.Logger = o.leaseTTL, o.electionTTL, log
 	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
 		Plan: plan, MaxBatch: o.maxBatch, MicroBatches: o.microBatches, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
-		o.grpcAddr, o.httpAddr, cluster.DialOptions{Registry: reg, Log: log})
+		api, cluster.DialOptions{Registry: reg, Log: log})
 	if err != nil {
 		return err
 	}
 	defer co.Close()
-	fmt.Fprintf(stdout, "coordinator %s: grpc=%s http=%s (serving once it leads and the plan is loaded)\n", o.id, co.Servers.GRPCAddr, co.Servers.HTTPAddr)
+	fmt.Fprintf(stdout, "coordinator %s: grpc=%s http=%s tls=%v api-keys=%v (serving once it leads and the plan is loaded)\n",
+		o.id, co.Servers.GRPCAddr, co.Servers.HTTPAddr, co.Servers.TLS, api.Keys != nil)
 	select {
 	case <-ctx.Done():
 		return nil
@@ -114,9 +135,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-func runDev(ctx context.Context, o *options, plan shard.Options, log *slog.Logger, stdout io.Writer) error {
+func runDev(ctx context.Context, o *options, plan shard.Options, api cluster.ServeOptions, log *slog.Logger, stdout io.Writer) error {
 	d, err := cluster.StartDev(ctx, cluster.DevOptions{Dir: o.dataDir, Workers: o.workers, ModelDir: o.model,
-		GRPCAddr: o.grpcAddr, HTTPAddr: o.httpAddr, Plan: plan, Log: log})
+		GRPCAddr: o.grpcAddr, HTTPAddr: o.httpAddr, Plan: plan, Log: log, APIKeys: api.Keys, TLS: api.TLS})
 	if err != nil {
 		return err
 	}

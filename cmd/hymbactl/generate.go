@@ -28,6 +28,7 @@ type genFlags struct {
 	maxTokens                           int
 	params                              sample.Params
 	stops                               multiFlag
+	conn                                connFlags // with --addr
 }
 
 type multiFlag []string
@@ -53,6 +54,7 @@ func parseGenFlags(args []string, stderr io.Writer) (*genFlags, error) {
 	fs.Uint64Var(&g.params.Seed, "seed", 0, "sampling seed: same seed, same tokens")
 	fs.Var(&g.stops, "stop", "stop string (repeatable)")
 	fs.BoolVar(&g.asJSON, "json", false, "print one JSON object (ids, text, finish_reason, usage) instead of streaming text")
+	g.conn.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -62,6 +64,9 @@ func parseGenFlags(args []string, stderr io.Writer) (*genFlags, error) {
 	}
 	if g.chat && g.ids != "" {
 		return nil, errors.New("--chat needs --prompt")
+	}
+	if g.addr == "" && g.conn.given() {
+		return nil, errors.New("--api-key, --api-key-file and the TLS flags apply to a cluster: give --addr")
 	}
 	return g, g.params.Validate()
 }

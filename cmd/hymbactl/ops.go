@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
-	"github.com/hymbaserve/hymbaserve/client"
 )
 
 // opFlags are the flags every operation takes.
@@ -22,6 +21,7 @@ type opFlags struct {
 	addr    string
 	asJSON  bool
 	timeout time.Duration
+	conn    connFlags
 	fs      *flag.FlagSet
 }
 
@@ -31,12 +31,13 @@ func newOpFlags(name string, stderr io.Writer) *opFlags {
 	o.fs.StringVar(&o.addr, "addr", "127.0.0.1:7070", "coordinator gRPC address")
 	o.fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	o.fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
+	o.conn.register(o.fs)
 	return o
 }
 
 // call dials the coordinator and runs f on its Admin service.
 func (o *opFlags) call(f func(context.Context, v1.AdminClient) (proto.Message, error), stdout io.Writer, table func(io.Writer, proto.Message) error) error {
-	c, err := client.Dial(o.addr)
+	c, err := o.conn.dial(o.addr)
 	if err != nil {
 		return err
 	}

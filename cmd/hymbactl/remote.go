@@ -16,7 +16,7 @@ import (
 
 // generateRemote runs generate through a cluster's gRPC API, with the same flags and output.
 func generateRemote(ctx context.Context, g *genFlags, stdout io.Writer) error {
-	c, err := client.Dial(g.addr)
+	c, err := g.conn.dial(g.addr)
 	if err != nil {
 		return err
 	}
@@ -78,10 +78,12 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7070", "coordinator gRPC address")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var conn connFlags
+	conn.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, err := client.Dial(*addr)
+	c, err := conn.dial(*addr)
 	if err != nil {
 		return err
 	}

@@ -43,8 +43,13 @@ func run(args []string, stderr io.Writer) error {
 	httpAddr := fs.String("http", "", "serve /healthz, /readyz and /status on this address (empty: off)")
 	gossipBind := fs.String("gossip", "127.0.0.1:0", "memberlist gossip bind address HOST:PORT (port 0: any free port)")
 	gossipAdv := fs.String("gossip-advertise", "", "gossip address other members dial, when it differs from --gossip (containers)")
+	etcdTLS := cluster.TLSFlags(fs, "etcd", "etcd")
+	natsTLS := cluster.TLSFlags(fs, "nats", "NATS")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if *id == "" {
 		h, err := os.Hostname()
@@ -65,7 +70,8 @@ func run(args []string, stderr io.Writer) error {
 	reg.TTL, reg.Logger = *ttl, log
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ep := cluster.Endpoints{Etcd: strings.Split(*etcd, ","), NATS: *natsURL, Cluster: *clusterName}
+	ep := cluster.Endpoints{Etcd: strings.Split(*etcd, ","), NATS: *natsURL, Cluster: *clusterName,
+		EtcdTLS: *etcdTLS, NATSTLS: *natsTLS}
 	log.Info("worker starting", "id", *id, "speed", *speed, "mem", *mem)
 	gcfg, err := cluster.GossipConfig(*gossipBind, *gossipAdv)
 	if err != nil {
