@@ -11,4 +11,20 @@
 // projections, MLP) runs once over all rows, attention, convolution and scan per segment over that
 // sequence's own state. Kernels guarantee that a row's result does not depend on the other rows,
 // so batched equals alone and chunked prefill equals whole, bit for bit.
+//
+// # K/V cache dtype
+//
+// LoadOptions.KVDType chooses the type of the K/V cache values (vLLM's kv_cache_dtype):
+// kvshare.F32, the default, on which the golden tests and every bit-identical property are
+// measured, or kvshare.BF16, which halves K/V memory (a Hymba-1.5B sequence at 8K tokens holds
+// 83.3 MB instead of 158.5 MB, MaxSeqBytesDType). A bf16 part rounds each K/V row to bf16 (to
+// nearest, ties to even) when it writes it, and the attention kernels widen it exactly when they
+// read it; the meta template's pages are bf16 too. Writes are deterministic, so chunked equals
+// whole, batched equals alone and export → import → continue stay bit-identical with bf16 K/V
+// (against other bf16 runs); the logits move from the f32 ones by the rounding (≤ 0.06 on the
+// golden cases). Conv and SSM state stay float32 in both modes: they are small (8.2 MB per 8K
+// sequence), carried from step to step without end, and the scan is sensitive to their
+// rounding — vLLM keeps Mamba state in float32 for the same reason. Exports carry the dtype and
+// ship the 2-byte values; a part refuses an export of the other dtype (ErrKVDType), never
+// converting rows silently.
 package model

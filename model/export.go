@@ -17,7 +17,11 @@ type SeqExport struct {
 	ID                uint64
 	Pos               int
 	Started, Decoding bool
-	Layers            []LayerExport
+	// KVDType is the type of the K/V rows, the exporting part's (Model.KVDType): F32 rows are in
+	// LayerExport.K and V, BF16 rows (bfloat16 bits, as the pages hold them) in K16 and V16. A
+	// part imports only rows of its own dtype: rows are never converted.
+	KVDType kvshare.DType
+	Layers  []LayerExport
 }
 
 // LayerExport is one layer's part of a SeqExport.
@@ -27,7 +31,8 @@ type LayerExport struct {
 	// KV rows, owning layers only: Meta meta rows, then N text rows at positions Start…
 	HasKV          bool
 	Meta, Start, N int
-	K, V           []float32
+	K, V           []float32 // float32 rows (SeqExport.KVDType F32)
+	K16, V16       []uint16  // bf16 rows (SeqExport.KVDType BF16)
 	// MetaOmitted: K and V hold only the text rows; the importing part references its own
 	// shared meta pages (set up by an earlier import or its meta template), so a batch of
 	// sequences carries the meta rows once, not once per sequence.
@@ -40,7 +45,8 @@ func (m *Model) OmitMeta(e *SeqExport) {
 	for i := range e.Layers {
 		le := &e.Layers[i]
 		if le.HasKV && !le.MetaOmitted {
-			le.K, le.V, le.MetaOmitted = le.K[le.Meta*d.kw:], le.V[le.Meta*d.vw:], true
+			text := le.rows().slice(le.Meta, le.N, d.kw, d.vw)
+			le.K, le.V, le.K16, le.V16, le.MetaOmitted = text.k, text.v, text.k16, text.v16, true
 		}
 	}
 }
@@ -53,39 +59,45 @@ func (m *Model) ExportSeq(s *SeqState, first, last int) (*SeqExport, error) {
 	if s.released {
 		return nil, fmt.Errorf("model: export of sequence %d: its state was released", s.ID)
 	}
-	e := &SeqExport{ID: s.ID, Pos: s.Pos, Started: s.Started, Decoding: s.Decoding}
+	e := &SeqExport{ID: s.ID, Pos: s.Pos, Started: s.Started, Decoding: s.Decoding, KVDType: m.kvDType}
 	for l := first; l < last; l++ {
 		li := l - m.First
 		le := LayerExport{Layer: l, Conv: append([]float32(nil), s.conv[li]...), SSM: append([]float32(nil), s.ssm[li]...)}
 		if c, ok := s.kv[l]; ok {
 			le.HasKV, le.Meta, le.Start, le.N = true, c.m, c.start, c.n
-			mk, mv := c.metaRows()
-			tk, tv := c.textRows()
-			le.K, le.V = append(mk, tk...), append(mv, tv...)
+			rows := c.metaKV().cat(c.textKV())
+			le.K, le.V, le.K16, le.V16 = rows.k, rows.v, rows.k16, rows.v16
 		}
 		e.Layers = append(e.Layers, le)
 	}
 	return e, nil
 }
 
-// metaRows returns copies of the meta rows of K and of V.
-func (c *kvCache) metaRows() (k, v []float32) { return c.gather(c.meta, 0, c.m) }
+// rows returns the layer's exported K/V rows.
+func (le *LayerExport) rows() kvRows { return kvRows{k: le.K, v: le.V, k16: le.K16, v16: le.V16} }
 
-// textRows returns copies of the held text rows of K and of V, in position order.
-func (c *kvCache) textRows() (k, v []float32) {
+// metaKV returns copies of the meta rows, in the cache's dtype.
+func (c *kvCache) metaKV() kvRows { return c.gather(c.meta, 0, c.m) }
+
+// textKV returns copies of the held text rows, in position order, in the cache's dtype.
+func (c *kvCache) textKV() kvRows {
 	return c.gather(c.pages, c.start-c.first*c.pg.rows, c.n)
 }
 
-// gather copies n rows of the pages, starting at row from of the first page.
-func (c *kvCache) gather(pages []*kvshare.Page, from, n int) (k, v []float32) {
-	k, v = make([]float32, 0, n*c.kw), make([]float32, 0, n*c.vw)
-	r := c.pg.rows
-	for i := from; i < from+n; i++ {
-		pg := pages[i/r]
-		k = append(k, pg.K[i%r*c.kw:(i%r+1)*c.kw]...)
-		v = append(v, pg.V[i%r*c.vw:(i%r+1)*c.vw]...)
+// textRows returns copies of the held text rows of K and of V as float32 (bf16 rows widened
+// exactly).
+func (c *kvCache) textRows() (k, v []float32) { return c.textKV().float32() }
+
+// gather copies n rows of the pages, starting at row from of the first page, in the cache's
+// dtype.
+func (c *kvCache) gather(pages []*kvshare.Page, from, n int) kvRows {
+	var r kvRows
+	if c.pg.pool.DType() == kvshare.BF16 {
+		r.k16, r.v16 = gatherRows(pages, pageBF16, from, n, c.pg.rows, c.kw, c.vw)
+	} else {
+		r.k, r.v = gatherRows(pages, pageF32, from, n, c.pg.rows, c.kw, c.vw)
 	}
-	return k, v
+	return r
 }
 
 // ImportSeq writes e's layers into s, a state of this part for the same sequence (a new one
@@ -93,9 +105,14 @@ func (c *kvCache) gather(pages []*kvshare.Page, from, n int) (k, v []float32) {
 // rows go to pages of the part's pool: the meta rows reference the part's shared meta pages when
 // they are bit-identical (the part's own meta template, or the first import's rows, which
 // become the shared ones), so the part holds one copy of them per layer. When the pool's budget
-// has no room for the pages, the error wraps kvshare.ErrExhausted and s is unchanged.
+// has no room for the pages, the error wraps kvshare.ErrExhausted and s is unchanged. An export
+// whose K/V rows are of another dtype than the part's is refused with an error wrapping
+// ErrKVDType that names both.
 func (m *Model) ImportSeq(s *SeqState, e *SeqExport) error {
 	switch {
+	case e.KVDType != m.kvDType:
+		return fmt.Errorf("model: import of sequence %d: the export's K/V rows are %v, this part keeps %v K/V (rows are never converted; run both parts with the same LoadOptions.KVDType): %w",
+			e.ID, e.KVDType, m.kvDType, ErrKVDType)
 	case s.released:
 		return fmt.Errorf("model: import of sequence %d: its state was released", e.ID)
 	case len(s.conv) != len(m.Layers):
@@ -151,7 +168,7 @@ func (m *Model) importPages(e *SeqExport) (share map[int]bool, need int) {
 		if le.MetaOmitted {
 			share[le.Layer] = ok && le.Meta == d.M // checked by ImportSeq
 		} else {
-			share[le.Layer] = ok && le.Meta == d.M && sameRows(set, r, le.K[:le.Meta*d.kw], le.V[:le.Meta*d.vw], d.kw, d.vw)
+			share[le.Layer] = ok && le.Meta == d.M && sameRows(set, r, le.rows().slice(0, le.Meta, d.kw, d.vw), d.kw, d.vw)
 		}
 		if !share[le.Layer] {
 			need += ceilDiv(le.Meta, r)
@@ -169,11 +186,12 @@ func (m *Model) importPages(e *SeqExport) (share map[int]bool, need int) {
 func (m *Model) importKV(le LayerExport, share bool) *kvCache {
 	d := m.dims
 	c := newKVCache(m.pager(), d.kw, d.vw)
+	rows := le.rows()
 	if share {
 		c.meta, c.m = m.refMeta(le.Layer), le.Meta
 	} else {
 		for j := range le.Meta {
-			c.putMeta(j, le.K[j*d.kw:(j+1)*d.kw], le.V[j*d.vw:(j+1)*d.vw])
+			c.putMetaRow(j, rows.slice(j, 1, d.kw, d.vw))
 		}
 		if _, ok := m.metaPages[le.Layer]; !ok && le.Meta == d.M {
 			m.keepMeta(le.Layer, c.meta)
@@ -185,13 +203,18 @@ func (m *Model) importKV(le LayerExport, share bool) *kvCache {
 		first = 0
 	}
 	for j := first; j < first+le.N; j++ {
-		c.append(le.K[j*d.kw:(j+1)*d.kw], le.V[j*d.vw:(j+1)*d.vw])
+		c.appendRow(rows.slice(j, 1, d.kw, d.vw))
 	}
 	return c
 }
 
+// checkLayerExport checks one layer of an export of this part's K/V dtype.
 func (m *Model) checkLayerExport(le LayerExport) error {
 	d := m.dims
+	nk, nv, other := len(le.K), len(le.V), len(le.K16)+len(le.V16)
+	if m.kvDType == kvshare.BF16 {
+		nk, nv, other = len(le.K16), len(le.V16), len(le.K)+len(le.V)
+	}
 	switch {
 	case le.Layer < m.First || le.Layer >= m.Last:
 		return fmt.Errorf("layer %d is not in this part [%d,%d)", le.Layer, m.First, m.Last)
@@ -199,9 +222,13 @@ func (m *Model) checkLayerExport(le LayerExport) error {
 		return fmt.Errorf("layer %d: conv/SSM state of %d/%d values, want %d/%d", le.Layer, len(le.Conv), len(le.SSM), d.D*d.K, d.D*d.N)
 	case le.HasKV != m.layer(le.Layer).OwnsKV:
 		return fmt.Errorf("layer %d: K/V rows present=%v, the layer owns K/V=%v", le.Layer, le.HasKV, !le.HasKV)
+	case other != 0:
+		return fmt.Errorf("layer %d: K/V rows of another dtype than the export's %v", le.Layer, m.kvDType)
 	case le.HasKV && (le.Meta < 0 || le.Meta > d.M || le.N < 0 || le.Start < 0 ||
-		len(le.K) != (exportRows(le))*d.kw || len(le.V) != (exportRows(le))*d.vw):
+		nk != exportRows(le)*d.kw || nv != exportRows(le)*d.vw):
 		return fmt.Errorf("layer %d: K/V rows do not match their counts", le.Layer)
+	case !le.HasKV && nk+nv != 0:
+		return fmt.Errorf("layer %d: K/V rows on a layer without K/V", le.Layer)
 	}
 	return nil
 }
@@ -214,15 +241,27 @@ func exportRows(le LayerExport) int {
 	return le.Meta + le.N
 }
 
+// ErrKVDType is wrapped by the error of an import whose K/V rows are of another dtype than the
+// importing part's.
+var ErrKVDType = errors.New("model: K/V dtype mismatch")
+
+// flagBF16 marks an export of bf16 K/V rows in the flags byte of the encoding.
+const flagBF16 = 4
+
 // MarshalBinary encodes the export, little-endian:
 //
-//	u64 id, u32 pos, u8 flags (1 started, 2 decoding), u32 layers, then per layer:
-//	u32 layer, u8 kv (1 has K/V, 2 meta rows omitted), u32 meta, u32 start, u32 n, then the
-//	float arrays conv, ssm, k, v, each as u32 count + count float32.
+//	u64 id, u32 pos, u8 flags (1 started, 2 decoding, 4 bf16 K/V rows), u32 layers, then per
+//	layer: u32 layer, u8 kv (1 has K/V, 2 meta rows omitted), u32 meta, u32 start, u32 n, then
+//	the arrays conv, ssm (u32 count + count float32 each), k, v (u32 count + count float32, or
+//	with flag 4 count bf16 as u16: a bf16 export ships the 2-byte values its pages hold).
 func (e *SeqExport) MarshalBinary() ([]byte, error) {
+	if e.KVDType.Size() == 0 {
+		return nil, fmt.Errorf("model: export of sequence %d: K/V dtype %v", e.ID, e.KVDType)
+	}
+	bf16 := e.KVDType == kvshare.BF16
 	b := binary.LittleEndian.AppendUint64(nil, e.ID)
 	b = binary.LittleEndian.AppendUint32(b, uint32(e.Pos))
-	b = append(b, boolBit(e.Started)|boolBit(e.Decoding)<<1)
+	b = append(b, boolBit(e.Started)|boolBit(e.Decoding)<<1|boolBit(bf16)<<2)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(e.Layers)))
 	for _, l := range e.Layers {
 		b = binary.LittleEndian.AppendUint32(b, uint32(l.Layer))
@@ -230,8 +269,11 @@ func (e *SeqExport) MarshalBinary() ([]byte, error) {
 		for _, v := range []int{l.Meta, l.Start, l.N} {
 			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
-		for _, f := range [][]float32{l.Conv, l.SSM, l.K, l.V} {
-			b = appendFloats(b, f)
+		b = appendFloats(appendFloats(b, l.Conv), l.SSM)
+		if bf16 {
+			b = appendHalves(appendHalves(b, l.K16), l.V16)
+		} else {
+			b = appendFloats(appendFloats(b, l.K), l.V)
 		}
 	}
 	return b, nil
@@ -252,6 +294,14 @@ func appendFloats(b []byte, f []float32) []byte {
 	return b
 }
 
+func appendHalves(b []byte, h []uint16) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(h)))
+	for _, x := range h {
+		b = binary.LittleEndian.AppendUint16(b, x)
+	}
+	return b
+}
+
 var errShortExport = errors.New("model: sequence export truncated")
 
 // UnmarshalBinary decodes MarshalBinary's output, checking every count against the data left.
@@ -260,7 +310,13 @@ func (e *SeqExport) UnmarshalBinary(b []byte) error {
 	e.ID = r.u64()
 	e.Pos = int(r.u32())
 	flags := r.byte()
-	e.Started, e.Decoding = flags&1 != 0, flags&2 != 0
+	if flags&^7 != 0 {
+		return fmt.Errorf("model: sequence export flags %#02x: unknown bits", flags)
+	}
+	e.Started, e.Decoding, e.KVDType = flags&1 != 0, flags&2 != 0, kvshare.F32
+	if flags&flagBF16 != 0 {
+		e.KVDType = kvshare.BF16
+	}
 	n := int(r.u32())
 	if r.err == nil && n > len(r.b)/17 {
 		return errShortExport
@@ -271,7 +327,12 @@ func (e *SeqExport) UnmarshalBinary(b []byte) error {
 		kv := r.byte()
 		l.HasKV, l.MetaOmitted = kv&1 != 0, kv&2 != 0
 		l.Meta, l.Start, l.N = int(r.u32()), int(r.u32()), int(r.u32())
-		l.Conv, l.SSM, l.K, l.V = r.floats(), r.floats(), r.floats(), r.floats()
+		l.Conv, l.SSM = r.floats(), r.floats()
+		if e.KVDType == kvshare.BF16 {
+			l.K16, l.V16 = r.halves(), r.halves()
+		} else {
+			l.K, l.V = r.floats(), r.floats()
+		}
 		e.Layers = append(e.Layers, l)
 	}
 	if r.err == nil && len(r.b) != 0 {
@@ -328,4 +389,17 @@ func (r *reader) floats() []float32 {
 		f[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
 	}
 	return f
+}
+
+func (r *reader) halves() []uint16 {
+	n := int(r.u32())
+	p := r.take(2 * n)
+	if p == nil {
+		return nil
+	}
+	h := make([]uint16, n)
+	for i := range h {
+		h[i] = binary.LittleEndian.Uint16(p[2*i:])
+	}
+	return h
 }

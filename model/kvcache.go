@@ -61,17 +61,23 @@ func (c *kvCache) dropBefore(p int) {
 }
 
 // putMeta stores meta row j.
-func (c *kvCache) putMeta(j int, k, v []float32) {
+func (c *kvCache) putMeta(j int, k, v []float32) { c.putMetaRow(j, kvRows{k: k, v: v}) }
+
+// putMetaRow stores meta row j, given as float32 or (into a bf16 cache) bf16.
+func (c *kvCache) putMetaRow(j int, row kvRows) {
 	r := c.pg.rows
 	for len(c.meta) <= j/r {
 		c.meta = append(c.meta, c.pg.get())
 	}
-	c.write(&c.meta[j/r], j%r, k, v)
+	c.write(&c.meta[j/r], j%r, row)
 	c.m = max(c.m, j+1)
 }
 
 // append stores the row of text position start+n (the next one).
-func (c *kvCache) append(k, v []float32) {
+func (c *kvCache) append(k, v []float32) { c.appendRow(kvRows{k: k, v: v}) }
+
+// appendRow is append with the row given as float32 or (into a bf16 cache) bf16.
+func (c *kvCache) appendRow(row kvRows) {
 	p, r := c.start+c.n, c.pg.rows
 	if len(c.pages) == 0 {
 		c.first = p / r
@@ -80,35 +86,34 @@ func (c *kvCache) append(k, v []float32) {
 	if i == len(c.pages) {
 		c.pages = append(c.pages, c.pg.get())
 	}
-	c.write(&c.pages[i], p%r, k, v)
+	c.write(&c.pages[i], p%r, row)
 	c.n++
 }
 
-// write stores k and v in row i of *pp, copying the page first if it is shared.
-func (c *kvCache) write(pp **kvshare.Page, i int, k, v []float32) {
+// write stores row in row i of *pp (rounding float32 values for a bf16 pool), copying the page
+// first if it is shared.
+func (c *kvCache) write(pp **kvshare.Page, i int, row kvRows) {
 	if (*pp).Shared() {
 		cp := c.pg.get()
-		copy(cp.K, (*pp).K)
-		copy(cp.V, (*pp).V)
+		copyPage(cp, *pp)
 		c.pg.pool.Release(*pp)
 		*pp = cp
 	}
-	copy((*pp).K[i*c.kw:(i+1)*c.kw], k)
-	copy((*pp).V[i*c.vw:(i+1)*c.vw], v)
+	putRow(*pp, c.pg.pool.DType(), i, row, c.kw, c.vw)
 }
 
-// spans appends to dst one span per page (with the page's K/V) covering meta rows
+// spans appends to dst one span per page (with the page's K/V, float32 or bf16) covering meta rows
 // [0, metaRows) and text positions [lo, hi) (clipped to what is held), in position order.
 func (c *kvCache) spans(dst []kernels.Span, metaRows, lo, hi int) []kernels.Span {
 	r := c.pg.rows
 	for i := 0; i*r < metaRows; i++ {
 		pg := c.meta[i]
-		dst = append(dst, kernels.Span{Lo: 0, Hi: min(r, metaRows-i*r), K: pg.K, V: pg.V})
+		dst = append(dst, kernels.Span{Lo: 0, Hi: min(r, metaRows-i*r), K: pg.K, V: pg.V, K16: pg.K16, V16: pg.V16})
 	}
 	lo, hi = max(lo, c.start), min(hi, c.start+c.n)
 	for p := lo / r; lo < hi && p*r < hi; p++ {
 		pg := c.pages[p-c.first]
-		dst = append(dst, kernels.Span{Lo: max(lo-p*r, 0), Hi: min(hi-p*r, r), K: pg.K, V: pg.V})
+		dst = append(dst, kernels.Span{Lo: max(lo-p*r, 0), Hi: min(hi-p*r, r), K: pg.K, V: pg.V, K16: pg.K16, V16: pg.V16})
 	}
 	return dst
 }

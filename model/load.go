@@ -7,6 +7,7 @@ import (
 
 	"github.com/hymbaserve/hymbaserve/checkpoint"
 	"github.com/hymbaserve/hymbaserve/kernels"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 )
 
 // TensorSource is where weights come from: an opened checkpoint directory, or tensors fetched
@@ -19,6 +20,11 @@ type TensorSource interface {
 type LoadOptions struct {
 	First, Last int  // layer range [First, Last); Last == 0 means every layer
 	F32         bool // widen BF16 matrices to float32 at load (default: keep them BF16, widened in the kernels)
+	// KVDType is the type of the K/V cache values (vLLM's kv_cache_dtype): kvshare.F32, the zero
+	// value and the default (what the golden tests and the bit-identical properties are
+	// measured on), or kvshare.BF16, which halves K/V memory (rows rounded to nearest even when
+	// written, widened exactly when read). Conv and SSM state stay float32 either way.
+	KVDType kvshare.DType
 }
 
 // Load opens the Hugging Face model directory dir (config.json + safetensors) and loads the layers
@@ -50,7 +56,10 @@ func New(cfg *Config, src TensorSource, opt LoadOptions) (*Model, error) {
 	if opt.First < 0 || opt.First >= opt.Last || opt.Last > L {
 		return nil, fmt.Errorf("model: layer range [%d,%d) outside [0,%d)", opt.First, opt.Last, L)
 	}
-	m := &Model{Cfg: cfg, First: opt.First, Last: opt.Last, dims: newDims(cfg)}
+	if opt.KVDType.Size() == 0 {
+		return nil, fmt.Errorf("model: LoadOptions.KVDType %v: want kvshare.F32 or kvshare.BF16", opt.KVDType)
+	}
+	m := &Model{Cfg: cfg, First: opt.First, Last: opt.Last, dims: newDims(cfg), kvDType: opt.KVDType}
 	base := kernels.NTKBase(cfg.RopeTheta, cfg.MaxPositionEmbeddings, cfg.OrigMaxPositionEmbeddings, m.dims.hd)
 	m.invFreq = kernels.InvFreq(base, m.dims.hd)
 	ld := loader{src: src, f32: opt.F32}

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
@@ -34,23 +33,30 @@ func (p *pager) get() *kvshare.Page {
 // pager returns the part's pager, with an unlimited pool until SetPool gives it another.
 func (m *Model) pager() *pager {
 	m.pagerOnce.Do(func() {
-		m.pages = &pager{pool: kvshare.NewPool(kvshare.PageRows, m.dims.kw, m.dims.vw, 0), rows: kvshare.PageRows}
+		m.pages = &pager{pool: kvshare.NewPoolDType(kvshare.PageRows, m.dims.kw, m.dims.vw, m.kvDType, 0), rows: kvshare.PageRows}
 	})
 	return m.pages
 }
+
+// KVDType is the type of the part's K/V cache values (LoadOptions.KVDType): kvshare.F32 or
+// kvshare.BF16. Conv and SSM state are float32 either way.
+func (m *Model) KVDType() kvshare.DType { return m.kvDType }
 
 // Pool returns the pool this part's K/V pages come from.
 func (m *Model) Pool() *kvshare.Pool { return m.pager().pool }
 
 // SetPool makes p (for example one with a memory budget) the pool of this part's K/V pages. Call
 // it before the part runs its first step: it panics when pages of the previous pool are in use
-// or when p's pages do not fit the model's K/V rows.
+// or when p's pages do not fit the model's K/V rows or dtype (see KVDType).
 func (m *Model) SetPool(p *kvshare.Pool) {
 	pg := m.pager()
 	pg.mu.Lock()
 	defer pg.mu.Unlock()
 	if kw, vw := p.Widths(); kw != m.dims.kw || vw != m.dims.vw {
 		panic(fmt.Sprintf("model: SetPool: pages of %d/%d K/V values per row, the model's rows have %d/%d", kw, vw, m.dims.kw, m.dims.vw))
+	}
+	if p.DType() != m.kvDType {
+		panic(fmt.Sprintf("model: SetPool: pages of %v K/V values, the model keeps %v K/V", p.DType(), m.kvDType))
 	}
 	if n := pg.pool.Stats().PagesUsed; n > 0 {
 		panic(fmt.Sprintf("model: SetPool while %d pages of the previous pool are in use", n))
@@ -152,31 +158,6 @@ func (m *Model) refMeta(l int) []*kvshare.Page {
 
 // sameMeta reports whether the pages of set hold c's first rows meta rows, bit for bit.
 func sameMeta(set []*kvshare.Page, c *kvCache, rows int) bool {
-	k, v := c.metaRows()
-	return rows == len(k)/c.kw && sameRows(set, c.pg.rows, k, v, c.kw, c.vw)
-}
-
-// sameRows reports whether the pages of set (r rows each) start with the rows k and v.
-func sameRows(set []*kvshare.Page, r int, k, v []float32, kw, vw int) bool {
-	n := len(k) / kw
-	if len(set) < ceilDiv(n, r) {
-		return false
-	}
-	for i := 0; i*r < n; i++ {
-		rows := min(r, n-i*r)
-		if !sameBits(set[i].K[:rows*kw], k[i*r*kw:]) || !sameBits(set[i].V[:rows*vw], v[i*r*vw:]) {
-			return false
-		}
-	}
-	return true
-}
-
-// sameBits compares a with the start of b bit for bit.
-func sameBits(a, b []float32) bool {
-	for i, x := range a {
-		if math.Float32bits(x) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
+	meta := c.metaKV()
+	return rows == meta.rows(c.kw) && sameRows(set, c.pg.rows, meta, c.kw, c.vw)
 }

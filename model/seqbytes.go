@@ -1,6 +1,10 @@
 package model
 
-import "github.com/hymbaserve/hymbaserve/kvshare"
+import (
+	"fmt"
+
+	"github.com/hymbaserve/hymbaserve/kvshare"
+)
 
 // MaxSeqBytes is the most memory one sequence holds alone on layers [first, last) of a model of
 // cfg while it is decoded up to textLen text tokens, with K/V pages of kvshare.PageRows rows:
@@ -10,11 +14,22 @@ import "github.com/hymbaserve/hymbaserve/kvshare"
 // It equals SeqState.Bytes at its peak for a sequence whose prompt is at most W tokens and whose
 // other tokens are decode steps. A longer prompt holds more on window layers until its first
 // decode step: a prompt chunk of C rows at position P keeps rows P−W … P+C−1 (up to ⌈C/16⌉+1
-// pages more per window owner). A range outside [0, layers) is clipped.
+// pages more per window owner). A range outside [0, layers) is clipped. The K/V values are
+// float32 (the default); MaxSeqBytesDType counts another K/V dtype.
 func MaxSeqBytes(cfg *Config, first, last, textLen int) int64 {
+	return MaxSeqBytesDType(cfg, kvshare.F32, first, last, textLen)
+}
+
+// MaxSeqBytesDType is MaxSeqBytes for a part whose K/V pages hold values of type dt
+// (LoadOptions.KVDType): bf16 halves the K/V pages; the conv and SSM state are float32 in
+// both. It panics on an unknown dt.
+func MaxSeqBytesDType(cfg *Config, dt kvshare.DType, first, last, textLen int) int64 {
+	if dt.Size() == 0 {
+		panic(fmt.Sprintf("model: MaxSeqBytesDType: K/V dtype %v", dt))
+	}
 	d, r := newDims(cfg), kvshare.PageRows
 	first, last, textLen = max(first, 0), min(last, cfg.NumHiddenLayers), max(textLen, 0)
-	pageBytes := int64(r) * int64(d.kw+d.vw) * 4
+	pageBytes := kvshare.PageBytes(r, d.kw, d.vw, dt)
 	var n int64
 	for l := first; l < last; l++ {
 		n += int64(d.D*d.K+d.D*d.N) * 4

@@ -52,6 +52,12 @@ func (s *SeqState) Bytes() int64 {
 	for _, c := range s.kv {
 		n += c.bytes()
 	}
+	return n + s.stateBytes()
+}
+
+// stateBytes is the memory of the conv and SSM state (float32 whatever the K/V dtype).
+func (s *SeqState) stateBytes() int64 {
+	var n int64
 	for i := range s.conv {
 		n += int64(len(s.conv[i])+len(s.ssm[i])) * 4
 	}

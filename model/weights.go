@@ -51,7 +51,8 @@ type Model struct {
 	metaOut     []float32               // [M, H] the meta rows' output
 	metaPages   map[int][]*kvshare.Page // the part's shared meta K/V pages by layer (metaMu)
 	pagerOnce   sync.Once
-	pages       *pager // source of K/V pages (see pager)
+	pages       *pager        // source of K/V pages (see pager)
+	kvDType     kvshare.DType // type of the K/V cache values (LoadOptions.KVDType)
 	dims        dims
 }
 
