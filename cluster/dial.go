@@ -60,11 +60,11 @@ func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) 
 	if opt.Registry.Logger == nil {
 		opt.Registry.Logger = opt.Log
 	}
-	ecfg, err := etcdConfig(ctx, ep)
+	nopts, err := natsOptions(ep, opt)
 	if err != nil {
 		return nil, err
 	}
-	nopts, err := natsOptions(ep, opt)
+	ecfg, err := etcdConfig(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
@@ -92,18 +92,22 @@ func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) 
 	return c, nil
 }
 
-// etcdConfig is the etcd client configuration of ep. With TLS, every endpoint must be an
-// https:// URL (etcd's client silently drops TLS for http:// ones), and a TLS session that
-// fails is reported now, naming the endpoint (see probeEtcdTLS).
+// etcdConfig is the etcd client configuration of ep. With TLS files every endpoint must be an
+// https:// URL (etcd's client silently drops TLS for http:// ones); https:// endpoints
+// without files use the system roots. Either way a TLS session that fails is reported now,
+// naming the endpoint (see probeEtcdTLS).
 func etcdConfig(ctx context.Context, ep Endpoints) (clientv3.Config, error) {
 	cfg := clientv3.Config{Endpoints: ep.Etcd, DialTimeout: 5 * time.Second, Context: ctx}
-	if !ep.EtcdTLS.Enabled() {
-		return cfg, nil
-	}
+	anyTLS := false
 	for _, e := range ep.Etcd {
-		if !strings.HasPrefix(e, "https://") {
+		https := strings.HasPrefix(e, "https://")
+		if ep.EtcdTLS.Enabled() && !https {
 			return cfg, fmt.Errorf("etcd endpoint %q: client TLS is configured, so give https:// endpoints", e)
 		}
+		anyTLS = anyTLS || https
+	}
+	if !anyTLS {
+		return cfg, nil
 	}
 	var err error
 	if cfg.TLS, err = ep.EtcdTLS.ClientConfig("etcd"); err != nil {

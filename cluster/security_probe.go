@@ -19,12 +19,16 @@ import (
 func probeEtcdTLS(ctx context.Context, endpoints []string, cfg *tls.Config) error {
 	for _, e := range endpoints {
 		u, err := url.Parse(e)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("etcd endpoint %q is not a URL", e)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			continue // not a TLS endpoint; etcd's client reports malformed ones itself
 		}
 		err = probeTLS(ctx, u.Host, cfg)
 		if err == nil {
 			return nil
+		}
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "remote error" {
+			return fmt.Errorf("etcd %s: the server refused the TLS session (no client certificate, or one from a CA it does not trust): %w", e, err)
 		}
 		if tlsFailure(err) {
 			return fmt.Errorf("etcd %s: TLS: %w", e, err)
