@@ -17,7 +17,8 @@ import (
 // against real etcd and NATS servers, serve every probe path of their pods. Then the
 // rendered uncordon init script and preStop drain hook run against them: the drained worker
 // must end up holding no layers while the coordinator stays ready, and the uncordon script
-// must succeed at its first try.
+// must succeed at its first try. The flags the chart renders with every security option set
+// must be flags of the binaries.
 func TestBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three binaries; skipped with -short")
@@ -28,6 +29,7 @@ func TestBinaries(t *testing.T) {
 	for _, sub := range []string{"drain", "uncordon"} {
 		t.Run("hymbactl "+sub, func(t *testing.T) { subOK = checkSubcommand(t, bin, sub) && subOK })
 	}
+	t.Run("security flags", func(t *testing.T) { checkFlagsKnown(t, bin) })
 	cl := startCluster(t, bin, r)
 	t.Run("probes", func(t *testing.T) {
 		checkProbesServed(t, r.cc, cl.coordHTTP)

@@ -53,7 +53,12 @@ func valueSets(t *testing.T) []valueSet {
 		"model.hostPath.path=/var/lib/hymba", "model.dir=Hymba-1.5B-Base", "model.mountOnWorkers=true",
 		"worker.gpu.enabled=true", "worker.gpu.count=2", "worker.drain.enabled=false",
 		"worker.drain.uncordonOnStart=false", "worker.pdb.enabled=false", "serviceAccount.create=false",
-		"etcd.replicas=1", "nats.replicas=1"}})
+		"etcd.replicas=1", "nats.replicas=1"}},
+		valueSet{name: "api-keys-only", set: []string{"security.apiKeys.existingSecret=keys", "security.apiKeys.key=list"}},
+		valueSet{name: "server-tls-no-drain", set: []string{"security.tls.enabled=true", "security.tls.serverSecret=srv-tls",
+			"worker.drain.enabled=false", "metrics.serviceMonitor.enabled=true"}},
+		valueSet{name: "external-nats-tls", set: []string{"security.tls.enabled=true", "security.tls.clientSecret=cli-tls",
+			"nats.enabled=false", "nats.url=tls://nats.infra:4222", "worker.drain.uncordonOnStart=false"}})
 }
 
 // values reads a set's values as helm install -f FILE --set ... would.

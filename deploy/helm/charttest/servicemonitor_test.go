@@ -34,11 +34,30 @@ type serviceMonitor struct {
 }
 
 type monitorEndpoint struct {
-	Port          string `json:"port,omitempty"`
-	Path          string `json:"path,omitempty"`
-	Scheme        string `json:"scheme,omitempty"`
-	Interval      string `json:"interval,omitempty"`
-	ScrapeTimeout string `json:"scrapeTimeout,omitempty"`
+	Port          string            `json:"port,omitempty"`
+	Path          string            `json:"path,omitempty"`
+	Scheme        string            `json:"scheme,omitempty"`
+	Interval      string            `json:"interval,omitempty"`
+	ScrapeTimeout string            `json:"scrapeTimeout,omitempty"`
+	TLSConfig     *monitorTLSConfig `json:"tlsConfig,omitempty"`
+}
+
+// monitorTLSConfig is the operator's TLSConfig (SafeTLSConfig and the file fields).
+type monitorTLSConfig struct {
+	CA                 *secretOrConfigMap           `json:"ca,omitempty"`
+	Cert               *secretOrConfigMap           `json:"cert,omitempty"`
+	KeySecret          *corev1.SecretKeySelector    `json:"keySecret,omitempty"`
+	ServerName         string                       `json:"serverName,omitempty"`
+	InsecureSkipVerify *bool                        `json:"insecureSkipVerify,omitempty"`
+	CAFile             string                       `json:"caFile,omitempty"`
+	CertFile           string                       `json:"certFile,omitempty"`
+	KeyFile            string                       `json:"keyFile,omitempty"`
+	ConfigMap          *corev1.ConfigMapKeySelector `json:"configMap,omitempty"`
+}
+
+type secretOrConfigMap struct {
+	Secret    *corev1.SecretKeySelector    `json:"secret,omitempty"`
+	ConfigMap *corev1.ConfigMapKeySelector `json:"configMap,omitempty"`
 }
 
 // promDuration is the Prometheus Operator's Duration pattern.

@@ -86,6 +86,9 @@ func TestValueChecks(t *testing.T) {
 		{[]string{"model.mountOnWorkers=true"}, "model.mountOnWorkers"},
 		{[]string{"coordinator.publishWeights=false"}, "coordinator.publishWeights"},
 		{[]string{"security.tls.enabled=true"}, "security.tls"},
+		{[]string{"security.tls.enabled=true", "security.tls.clientSecret=c"}, "security.tls.clientSecret: the chart's own etcd and NATS"},
+		{[]string{"security.tls.enabled=true", "security.tls.clientSecret=c", "etcd.enabled=false", "etcd.endpoints[0]=http://etcd:2379"},
+			`etcd.endpoints: "http://etcd:2379" is not https://`},
 		{[]string{"worker.autoscaling.enabled=true", "worker.autoscaling.minReplicas=9"}, "worker.autoscaling: minReplicas 9 is above maxReplicas 8"},
 	} {
 		vals := map[string]any{}

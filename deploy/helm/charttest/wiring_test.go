@@ -72,6 +72,7 @@ func TestWiring(t *testing.T) {
 			checkEtcdEndpoints(t, r)
 			checkNATSURL(t, r)
 			checkServiceMonitor(t, r)
+			checkSecurity(t, r)
 			checkShellScripts(t, r.m)
 		})
 	}
@@ -218,8 +219,9 @@ func checkWorker(t *testing.T, r *rendering) {
 }
 
 var (
-	drainScript    = regexp.MustCompile(`^exec hymbactl drain --addr (\S+) "\$POD_NAME"$`)
-	uncordonScript = regexp.MustCompile(`hymbactl uncordon --addr (\S+) "\$POD_NAME" && exit 0;`)
+	// The second group holds the security flags (checkSecurity checks them).
+	drainScript    = regexp.MustCompile(`^exec hymbactl drain --addr (\S+)((?: --\S+ \S+)*) "\$POD_NAME"$`)
+	uncordonScript = regexp.MustCompile(`hymbactl uncordon --addr (\S+)((?: --\S+ \S+)*) "\$POD_NAME" && exit 0;`)
 )
 
 // checkHooks checks the worker's preStop drain and uncordon init container: both call

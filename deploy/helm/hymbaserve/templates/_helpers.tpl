@@ -122,6 +122,7 @@ app.kubernetes.io/component: {{ index . 1 }}
 - --log-level={{ .Values.logLevel }}
 - --gossip=0.0.0.0:{{ .Values.gossipPort }}
 - --gossip-advertise=$(POD_IP):{{ .Values.gossipPort }}
+{{- include "hymbaserve.clientTLSArgs" . }}
 {{- end }}
 
 {{/* The gossip container ports of coordinators and workers (memberlist uses TCP and UDP). */}}
@@ -188,31 +189,77 @@ podAntiAffinity:
 {{- end }}
 {{- end }}
 
-{{/* Mounts of the security secrets (see values.yaml, security). */}}
+{{/*
+Security (values.yaml, security; docs/security.md). The secrets are mounted read-only at fixed
+paths under /etc/hymbaserve and the flags below point the binaries at them.
+*/}}
+{{- define "hymbaserve.serverTLS" -}}
+{{- if and .Values.security.tls.enabled .Values.security.tls.serverSecret }}true{{ end }}
+{{- end }}
+
+{{/* Client TLS to etcd / NATS: the client secret, for the external servers only. */}}
+{{- define "hymbaserve.etcdTLS" -}}
+{{- if and .Values.security.tls.enabled .Values.security.tls.clientSecret (not .Values.etcd.enabled) }}true{{ end }}
+{{- end }}
+
+{{- define "hymbaserve.natsTLS" -}}
+{{- if and .Values.security.tls.enabled .Values.security.tls.clientSecret (not .Values.nats.enabled) }}true{{ end }}
+{{- end }}
+
+{{/* --etcd-* and --nats-* client TLS flags of the coordinator and the workers. */}}
+{{- define "hymbaserve.clientTLSArgs" -}}
+{{- range $svc := list "etcd" "nats" }}
+{{- if include (printf "hymbaserve.%sTLS" $svc) $ }}
+- --{{ $svc }}-ca=/etc/hymbaserve/tls/client/ca.crt
+- --{{ $svc }}-cert=/etc/hymbaserve/tls/client/tls.crt
+- --{{ $svc }}-key=/etc/hymbaserve/tls/client/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The coordinator's API key and server TLS flags. */}}
+{{- define "hymbaserve.coordinatorSecurityArgs" -}}
+{{- with .Values.security.apiKeys.existingSecret }}
+- --api-keys-file=/etc/hymbaserve/api-keys/{{ $.Values.security.apiKeys.key }}
+{{- end }}
+{{- if include "hymbaserve.serverTLS" . }}
+- --tls-cert=/etc/hymbaserve/tls/server/tls.crt
+- --tls-key=/etc/hymbaserve/tls/server/tls.key
+{{- end }}
+{{- end }}
+
+{{/* hymbactl flags of the worker hooks (drain, uncordon): the API key and the server CA. */}}
+{{- define "hymbaserve.hymbactlArgs" -}}
+{{- with .Values.security.apiKeys.existingSecret }} --api-key-file /etc/hymbaserve/api-keys/{{ $.Values.security.apiKeys.key }}{{ end }}
+{{- if include "hymbaserve.serverTLS" . }} --tls-ca /etc/hymbaserve/tls/server-ca/ca.crt{{ end }}
+{{- end }}
+
+{{/* HTTP probe scheme of the coordinator (kubelet does not verify the certificate). */}}
+{{- define "hymbaserve.probeScheme" -}}
+{{- if include "hymbaserve.serverTLS" . }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
+
+{{/*
+Mounts of the security secrets: include "hymbaserve.securityMounts" (list . ROLE) with ROLE
+"coordinator", "worker" (the worker container: client TLS, and what its preStop drain hook
+needs) or "hooks" (the uncordon init container).
+*/}}
 {{- define "hymbaserve.securityMounts" -}}
-{{- $s := (index . 0).Values.security }}
-{{- $server := index . 1 }}
-{{- if and $server $s.apiKeys.existingSecret }}
-- name: api-keys
-  mountPath: /etc/hymbaserve/api-keys
-  readOnly: true
-{{- end }}
-{{- if and $s.tls.enabled $server $s.tls.serverSecret }}
-- name: tls-server
-  mountPath: /etc/hymbaserve/tls/server
-  readOnly: true
-{{- end }}
-{{- if and $s.tls.enabled $s.tls.clientSecret }}
-- name: tls-client
-  mountPath: /etc/hymbaserve/tls/client
+{{- $top := index . 0 }}
+{{- $role := index . 1 }}
+{{- range $v := include "hymbaserve.securityVolumeNames" (list $top $role) | splitList " " | compact }}
+- name: {{ $v }}
+  mountPath: {{ get (dict "api-keys" "/etc/hymbaserve/api-keys" "tls-server" "/etc/hymbaserve/tls/server" "tls-server-ca" "/etc/hymbaserve/tls/server-ca" "tls-client" "/etc/hymbaserve/tls/client") $v }}
   readOnly: true
 {{- end }}
 {{- end }}
 
+{{/* The volumes of a pod: include "hymbaserve.securityVolumes" (list . "coordinator"|"worker"). */}}
 {{- define "hymbaserve.securityVolumes" -}}
-{{- $s := (index . 0).Values.security }}
-{{- $server := index . 1 }}
-{{- if and $server $s.apiKeys.existingSecret }}
+{{- $top := index . 0 }}
+{{- $s := $top.Values.security }}
+{{- $names := include "hymbaserve.securityVolumeNames" (list $top (index . 1)) | splitList " " }}
+{{- if has "api-keys" $names }}
 - name: api-keys
   secret:
     secretName: {{ $s.apiKeys.existingSecret }}
@@ -220,16 +267,47 @@ podAntiAffinity:
       - key: {{ $s.apiKeys.key }}
         path: {{ $s.apiKeys.key }}
 {{- end }}
-{{- if and $s.tls.enabled $server $s.tls.serverSecret }}
+{{- if has "tls-server" $names }}
 - name: tls-server
   secret:
     secretName: {{ $s.tls.serverSecret }}
 {{- end }}
-{{- if and $s.tls.enabled $s.tls.clientSecret }}
+{{- if has "tls-server-ca" $names }}
+- name: tls-server-ca
+  secret:
+    secretName: {{ $s.tls.serverSecret }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- if has "tls-client" $names }}
 - name: tls-client
   secret:
     secretName: {{ $s.tls.clientSecret }}
 {{- end }}
+{{- end }}
+
+{{/* Space-separated names of the security volumes a role mounts. */}}
+{{- define "hymbaserve.securityVolumeNames" -}}
+{{- $top := index . 0 }}
+{{- $role := index . 1 }}
+{{- $s := $top.Values.security }}
+{{- $w := $top.Values.worker }}
+{{- $hooks := or (eq $role "hooks") (and (eq $role "worker") (or $w.drain.enabled $w.drain.uncordonOnStart)) }}
+{{- $names := list }}
+{{- if and $s.apiKeys.existingSecret (or (eq $role "coordinator") $hooks) }}
+{{- $names = append $names "api-keys" }}
+{{- end }}
+{{- if and (include "hymbaserve.serverTLS" $top) (eq $role "coordinator") }}
+{{- $names = append $names "tls-server" }}
+{{- end }}
+{{- if and (include "hymbaserve.serverTLS" $top) (ne $role "coordinator") $hooks }}
+{{- $names = append $names "tls-server-ca" }}
+{{- end }}
+{{- if and (or (include "hymbaserve.etcdTLS" $top) (include "hymbaserve.natsTLS" $top)) (ne $role "hooks") }}
+{{- $names = append $names "tls-client" }}
+{{- end }}
+{{- join " " $names }}
 {{- end }}
 
 {{/*
@@ -260,7 +338,18 @@ are checked by values.schema.json.
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
 {{- fail (printf "worker.autoscaling: minReplicas %d is above maxReplicas %d" (int $a.minReplicas) (int $a.maxReplicas)) }}
 {{- end }}
-{{- if and $v.security.tls.enabled (empty $v.security.tls.serverSecret) (empty $v.security.tls.clientSecret) }}
+{{- $tls := $v.security.tls }}
+{{- if and $tls.enabled (empty $tls.serverSecret) (empty $tls.clientSecret) }}
 {{- fail "security.tls: enabled, but neither serverSecret nor clientSecret is set" }}
+{{- end }}
+{{- if and $tls.enabled $tls.clientSecret $v.etcd.enabled $v.nats.enabled }}
+{{- fail "security.tls.clientSecret: the chart's own etcd and NATS (etcd.enabled, nats.enabled) serve plain TCP inside the namespace; client TLS is for external servers (etcd.enabled=false with https:// etcd.endpoints, and/or nats.enabled=false)" }}
+{{- end }}
+{{- if and $tls.enabled $tls.clientSecret (not $v.etcd.enabled) }}
+{{- range $v.etcd.endpoints }}
+{{- if not (hasPrefix "https://" .) }}
+{{- fail (printf "etcd.endpoints: %q is not https://, but security.tls.clientSecret makes the binaries speak TLS to the external etcd" .) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
