@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
 	"github.com/hymbaserve/hymbaserve/client"
+	"github.com/hymbaserve/hymbaserve/coordinator"
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
@@ -338,8 +339,44 @@ func TestPrefixCache(t *testing.T) {
 			t.Fatalf("request %d: %v, cold %v", i, res.IDs, want)
 		}
 	}
-	hits, saved := d.Coordinator.PrefixStats()
-	if hits != 2 || saved != 64 {
-		t.Fatalf("prefix cache: %d hits saving %d tokens, want 2 hits saving 2×32", hits, saved)
+	if st := d.Coordinator.PrefixStats(); st.Hits != 2 || st.TokensSaved != 64 {
+		t.Fatalf("prefix cache: %d hits saving %d tokens, want 2 hits saving 2×32", st.Hits, st.TokensSaved)
+	}
+}
+
+// TestPrefixSnapshotsYieldToSequences gives one worker room for a long sequence and half a
+// prefix snapshot more. A short request leaves a snapshot (a later request hits it); then a long
+// request finds no room beside the snapshot, which is dropped for it rather than the request
+// waiting or being refused. Every output equals a cold run alone.
+func TestPrefixSnapshotsYieldToSequences(t *testing.T) {
+	m := localModel(t)
+	cfg, L := m.Cfg, m.Cfg.NumHiddenLayers
+	short, long := coordinator.SeqBytes(cfg, 0, L, 41), coordinator.SeqBytes(cfg, 0, L, 140)
+	snap := model.MaxSeqBytes(cfg, 0, L, 32)
+	room := long + snap/2
+	if short+snap > room {
+		t.Fatalf("premise: a 41-token sequence (%d B) and a 32-token snapshot (%d B) must fit in %d B", short, snap, room)
+	}
+	d, c := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, WorkerMem: m.WeightBytes() + coordinator.MetaBytes(cfg, 0, L) + room,
+		Plan: shard.Options{Stages: 1, MaxSeqs: 1, ContextLen: 64}})
+	base := prompt(40, 5)
+	run := func(p []int, n int) {
+		t.Helper()
+		res, err := c.Generate(context.Background(), client.IDsRequest(p, n), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := greedyLocal(t, m, p, n); !slices.Equal(res.IDs, want) {
+			t.Fatalf("%d-token prompt: %v, cold %v", len(p), res.IDs, want)
+		}
+	}
+	run(base, 1)
+	run(append(slices.Clone(base[:36]), 9, 9, 9, 9), 1)
+	if st := d.Coordinator.PrefixStats(); st.Hits != 1 || st.Evictions != 0 {
+		t.Fatalf("after two short requests: %+v, want 1 hit and no eviction", st)
+	}
+	run(prompt(40, 6), 100)
+	if st := d.Coordinator.PrefixStats(); st.Evictions < 1 {
+		t.Fatalf("the long request ran beside a snapshot it had no room for: %+v", st)
 	}
 }

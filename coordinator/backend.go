@@ -188,7 +188,14 @@ func (c *Coordinator) NATSReconnected() {
 // Replays counts the sequences plan changes dropped and replayed so far.
 func (c *Coordinator) Replays() int { return c.exec.Replays() }
 
-// PrefixStats reports the prefix cache's hits and the prompt tokens they saved.
-func (c *Coordinator) PrefixStats() (hits, tokensSaved int64) {
-	return c.prefix.hits.Load(), c.prefix.saved.Load()
+// PrefixStats is what the prefix cache did so far.
+type PrefixStats struct {
+	Hits        int64 // sequences that started from a snapshot
+	TokensSaved int64 // prompt tokens those did not compute
+	Evictions   int64 // snapshots dropped to make room for a sequence
+}
+
+// PrefixStats reports what the prefix cache did so far.
+func (c *Coordinator) PrefixStats() PrefixStats {
+	return PrefixStats{c.prefix.hits.Load(), c.prefix.saved.Load(), c.prefix.evictions.Load()}
 }

@@ -26,22 +26,33 @@ type ledger struct {
 	used   map[string]int64
 	seqs   map[uint64]int // sequence → tokens reserved
 	rep    map[uint64]int // sequence → replica
+	snaps  map[[32]byte]snapHold
+
+	// evict, when set, frees the least recently used prefix snapshot and reports whether there
+	// was one: sequences come before cached prefixes.
+	evict func() bool
 }
+
+// snapHold is the memory a prefix snapshot of tokens tokens holds on every stage of a replica.
+type snapHold struct{ replica, tokens int }
 
 var _ engine.Budget = (*ledger)(nil)
 
 func newLedger(cfg *model.Config, exec *pipeline.Executor) *ledger {
-	return &ledger{cfg: cfg, exec: exec, seqs: map[uint64]int{}, rep: map[uint64]int{}}
+	return &ledger{cfg: cfg, exec: exec, seqs: map[uint64]int{}, rep: map[uint64]int{}, snaps: map[[32]byte]snapHold{}}
 }
 
-// seqBytes is the most state one sequence of tokens text tokens holds on layers [first, last):
-// model.MaxSeqBytes (its K/V pages and conv/SSM state) plus the pages a prompt chunk of up to
-// chunkTokens rows holds on each window layer beyond the window until its first decode step.
-func (l *ledger) seqBytes(first, last, tokens int) int64 {
-	n := model.MaxSeqBytes(l.cfg, first, last, tokens)
-	if tokens > l.cfg.SlidingWindow {
+func (l *ledger) seqBytes(first, last, tokens int) int64 { return SeqBytes(l.cfg, first, last, tokens) }
+
+// SeqBytes is what admission reserves for a sequence of up to tokens text tokens on a worker
+// holding layers [first, last): the most state it holds there, model.MaxSeqBytes (its K/V pages
+// and conv/SSM state), plus the pages a prompt chunk of up to chunkTokens rows holds on each
+// window layer beyond the window until its first decode step.
+func SeqBytes(cfg *model.Config, first, last, tokens int) int64 {
+	n := model.MaxSeqBytes(cfg, first, last, tokens)
+	if tokens > cfg.SlidingWindow {
 		pages := int64((chunkTokens+kvshare.PageRows-1)/kvshare.PageRows + 1)
-		n += int64(windowOwners(l.cfg, first, last)) * pages * pageBytes(l.cfg)
+		n += int64(windowOwners(cfg, first, last)) * pages * pageBytes(cfg)
 	}
 	return n
 }
@@ -49,8 +60,9 @@ func (l *ledger) seqBytes(first, last, tokens int) int64 {
 // chunkTokens is the scheduler's prompt chunk budget (engine default).
 const chunkTokens = 256
 
-// metaBytes is what the shared meta pages of layers [first, last) take once per worker.
-func metaBytes(cfg *model.Config, first, last int) int64 {
+// MetaBytes is what the shared meta pages of layers [first, last) take once per worker: a
+// worker's memory for sequences is its capacity less its weights and these.
+func MetaBytes(cfg *model.Config, first, last int) int64 {
 	owners := 0
 	for i := first; i < last; i++ {
 		if cfg.OwnsKV(i) {
@@ -79,6 +91,7 @@ func (l *ledger) setRoute(plan *shard.Plan, budget map[string]int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.plan, l.budget, l.used = plan, budget, map[string]int64{}
+	clear(l.snaps) // the stages' snapshots went with the old plan (the prefix cache resets too)
 	where := l.exec.Seqs()
 	for id, tokens := range l.seqs {
 		r, ok := l.rep[id]
@@ -94,18 +107,66 @@ func (l *ledger) setRoute(plan *shard.Plan, budget map[string]int64) {
 
 // charge adds (sign +1) or removes (−1) a sequence's bytes on every stage of replica r.
 func (l *ledger) charge(r, tokens int, sign int64) {
+	l.add(r, sign, func(st shard.Stage) int64 { return l.seqBytes(st.First, st.Last, tokens) })
+}
+
+// add adds sign·bytes(stage) to every stage of replica r.
+func (l *ledger) add(r int, sign int64, bytes func(shard.Stage) int64) {
 	for _, st := range l.plan.Replicas[r].Stages {
-		l.used[st.Worker] += sign * l.seqBytes(st.First, st.Last, tokens)
+		l.used[st.Worker] += sign * bytes(st)
 	}
 }
 
 func (l *ledger) room(r, tokens int) bool {
+	return l.fits(r, func(st shard.Stage) int64 { return l.seqBytes(st.First, st.Last, tokens) })
+}
+
+// fits reports whether every stage of replica r has room for bytes(stage) more.
+func (l *ledger) fits(r int, bytes func(shard.Stage) int64) bool {
 	for _, st := range l.plan.Replicas[r].Stages {
-		if l.used[st.Worker]+l.seqBytes(st.First, st.Last, tokens) > l.budget[st.Worker] {
+		if l.used[st.Worker]+bytes(st) > l.budget[st.Worker] {
 			return false
 		}
 	}
 	return true
+}
+
+// snapBytes is what a prefix snapshot of tokens tokens holds on a stage: a sequence's state at
+// that length.
+func (l *ledger) snapBytes(tokens int) func(shard.Stage) int64 {
+	return func(st shard.Stage) int64 { return model.MaxSeqBytes(l.cfg, st.First, st.Last, tokens) }
+}
+
+// holdSnapshot charges prefix snapshot key, of tokens tokens on replica r, when every stage
+// has room for it; false means the snapshot must not be taken.
+func (l *ledger) holdSnapshot(key [32]byte, r, tokens int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.plan == nil || r >= len(l.plan.Replicas) || !l.fits(r, l.snapBytes(tokens)) {
+		return false
+	}
+	l.dropSnapshotLocked(key)
+	l.snaps[key] = snapHold{r, tokens}
+	l.add(r, +1, l.snapBytes(tokens))
+	return true
+}
+
+// dropSnapshot returns the memory of prefix snapshot key.
+func (l *ledger) dropSnapshot(key [32]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dropSnapshotLocked(key)
+}
+
+func (l *ledger) dropSnapshotLocked(key [32]byte) {
+	h, ok := l.snaps[key]
+	if !ok {
+		return
+	}
+	delete(l.snaps, key)
+	if l.plan != nil && h.replica < len(l.plan.Replicas) {
+		l.add(h.replica, -1, l.snapBytes(h.tokens))
+	}
 }
 
 // Fits implements engine.Budget.
@@ -133,7 +194,17 @@ func (l *ledger) Fits(tokens int) error {
 }
 
 // Reserve implements engine.Budget: the least loaded replica with room takes the sequence.
+// When none has room, cached prefix snapshots are dropped, least recently used first, until
+// one has or none is left.
 func (l *ledger) Reserve(seq uint64, tokens int) bool {
+	for {
+		if ok := l.reserve(seq, tokens); ok || l.evict == nil || !l.evict() {
+			return ok
+		}
+	}
+}
+
+func (l *ledger) reserve(seq uint64, tokens int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.plan == nil {

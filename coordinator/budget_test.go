@@ -62,3 +62,43 @@ func TestLedgerAdmitsWhileEveryStageHasRoom(t *testing.T) {
 		t.Fatal("a sequence that fits was refused")
 	}
 }
+
+// TestLedgerChargesPrefixSnapshots: a snapshot takes room like a sequence of its length, is
+// refused where there is none, and a sequence that finds no room has snapshots dropped for it
+// (through evict) before it is refused.
+func TestLedgerChargesPrefixSnapshots(t *testing.T) {
+	l, plan := testLedger(t)
+	one := l.seqBytes(0, 8, 100)
+	l.setRoute(plan, map[string]int64{"a": 0, "b": 0, "c": one}) // replica 0 has no room at all
+	snap := [32]byte{1}
+	if l.holdSnapshot([32]byte{2}, 0, 64) {
+		t.Fatal("a snapshot was charged to a replica without room")
+	}
+	if !l.holdSnapshot(snap, 1, 64) {
+		t.Fatal("a snapshot was refused with room left")
+	}
+	if got, want := l.reserved()["c"], model.MaxSeqBytes(l.cfg, 0, 8, 64); got != want {
+		t.Fatalf("snapshot charged %d bytes, want %d (a sequence of its length)", got, want)
+	}
+	if l.Reserve(1, 100) {
+		t.Fatal("a sequence was admitted on top of the snapshot beyond the worker's memory")
+	}
+	evicted := 0
+	l.evict = func() bool {
+		if evicted > 0 {
+			return false
+		}
+		evicted++
+		l.dropSnapshot(snap)
+		return true
+	}
+	if !l.Reserve(1, 100) || evicted != 1 {
+		t.Fatalf("sequence not admitted after its snapshot could be dropped (evictions %d)", evicted)
+	}
+	if l.Reserve(2, 100) {
+		t.Fatal("a second sequence was admitted with nothing left to evict")
+	}
+	if got := l.reserved()["c"]; got != one {
+		t.Fatalf("reserved %d after the eviction, want one sequence's %d", got, one)
+	}
+}

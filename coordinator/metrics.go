@@ -46,6 +46,7 @@ func (c *Coordinator) writeMetrics(ctx context.Context, w io.Writer) {
 	counter(w, "hymbaserve_migrated_bytes_total", "state bytes moved in live migrations", float64(c.stats.migratedBytes.Load()))
 	counter(w, "hymbaserve_prefix_hits_total", "requests that started from a cached prompt prefix", float64(c.prefix.hits.Load()))
 	counter(w, "hymbaserve_prefix_tokens_saved_total", "prompt tokens not recomputed thanks to the prefix cache", float64(c.prefix.saved.Load()))
+	counter(w, "hymbaserve_prefix_evictions_total", "prefix snapshots dropped to make room for a sequence", float64(c.prefix.evictions.Load()))
 	if st == nil {
 		return
 	}

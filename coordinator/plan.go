@@ -247,7 +247,7 @@ func (c *Coordinator) routeSet(plan *shard.Plan) {
 	budget := map[string]int64{}
 	for _, r := range plan.Replicas {
 		for _, st := range r.Stages {
-			budget[st.Worker] = c.members[st.Worker].Capacity.MemBytes - c.weights[st.Worker] - metaBytes(c.mcfg, st.First, st.Last)
+			budget[st.Worker] = c.members[st.Worker].Capacity.MemBytes - c.weights[st.Worker] - MetaBytes(c.mcfg, st.First, st.Last)
 		}
 	}
 	c.mu.Unlock()

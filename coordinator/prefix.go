@@ -17,16 +17,25 @@ import (
 // a snapshot of the sequence's state there; a later prompt that starts with the same tokens, on
 // the same replica, starts from a copy of that snapshot and skips their prefill. The snapshot
 // holds the SSM and conv state at the boundary, which a recurrent layer cannot recompute from
-// the KV rows alone. At most max snapshots are kept, the least recently used dropped first.
+// the KV rows alone.
+//
+// Snapshots hold memory on the stages, so the ledger charges each one like a sequence of its
+// length: a snapshot is taken only where there is room, and a sequence that finds no room
+// drops snapshots, least recently used first (ledger.evict). At most max are kept.
+//
+// Its operations may be called from several scheduler lanes at once; op runs them one at a
+// time, so that a snapshot is never dropped while a sequence forks from it.
 type prefixCache struct {
 	c    *Coordinator
 	page int
 	max  int
 
-	mu      sync.Mutex
+	op      sync.Mutex // held for a whole Attach, Boundary or eviction
+	mu      sync.Mutex // guards entries
 	entries map[[32]byte]*prefixEntry
-	hits    atomic.Int64
-	saved   atomic.Int64 // prompt tokens not recomputed
+	hits      atomic.Int64
+	saved     atomic.Int64 // prompt tokens not recomputed
+	evictions atomic.Int64 // snapshots dropped to make room for a sequence
 }
 
 type prefixEntry struct {
@@ -57,6 +66,8 @@ func (p *prefixCache) lastBoundary(prompt []int) int { return (len(prompt) - 1) 
 // Attach implements engine.PrefixCache: the longest cached prefix of the prompt on the
 // sequence's replica is forked on every stage.
 func (p *prefixCache) Attach(seq uint64, prompt []int) int {
+	p.op.Lock()
+	defer p.op.Unlock()
 	r, ok := p.c.exec.ReplicaOf(seq)
 	if !ok {
 		return 0
@@ -91,6 +102,8 @@ func (p *prefixCache) Boundary(seq uint64, prompt []int, pos int) {
 	if pos != p.lastBoundary(prompt) {
 		return
 	}
+	p.op.Lock()
+	defer p.op.Unlock()
 	r, ok := p.c.exec.ReplicaOf(seq)
 	if !ok {
 		return
@@ -99,10 +112,11 @@ func (p *prefixCache) Boundary(seq uint64, prompt []int, pos int) {
 	p.mu.Lock()
 	_, have := p.entries[key]
 	p.mu.Unlock()
-	if have {
+	if have || !p.c.ledger.holdSnapshot(key, r, pos) {
 		return
 	}
 	if err := p.onStages(r, pipeline.CtlRequest{Op: "snapshot", Seqs: []uint64{seq}}); err != nil {
+		p.c.ledger.dropSnapshot(key)
 		p.c.log.Warn("prefix snapshot not taken", "err", err)
 		return
 	}
@@ -120,6 +134,14 @@ func (p *prefixCache) oldest() *[32]byte {
 	if len(p.entries) <= p.max {
 		return nil
 	}
+	return p.lru()
+}
+
+// lru returns the least recently used key, nil when there is none. p.mu is held.
+func (p *prefixCache) lru() *[32]byte {
+	if len(p.entries) == 0 {
+		return nil
+	}
 	var key [32]byte
 	var at time.Time
 	for k, e := range p.entries {
@@ -130,12 +152,29 @@ func (p *prefixCache) oldest() *[32]byte {
 	return &key
 }
 
-// forget drops an entry and its snapshots on the stages.
+// evictOldest drops the least recently used snapshot (ledger.evict) and reports whether there
+// was one.
+func (p *prefixCache) evictOldest() bool {
+	p.op.Lock()
+	defer p.op.Unlock()
+	p.mu.Lock()
+	key := p.lru()
+	p.mu.Unlock()
+	if key == nil {
+		return false
+	}
+	p.forget(*key)
+	p.evictions.Add(1)
+	return true
+}
+
+// forget drops an entry, its snapshots on the stages and its charge in the ledger.
 func (p *prefixCache) forget(key [32]byte) {
 	p.mu.Lock()
 	e, ok := p.entries[key]
 	delete(p.entries, key)
 	p.mu.Unlock()
+	p.c.ledger.dropSnapshot(key)
 	if ok {
 		p.onStages(e.replica, pipeline.CtlRequest{Op: "unsnap", Seqs: []uint64{e.src}, First: e.pos})
 	}

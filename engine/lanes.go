@@ -136,8 +136,6 @@ func (s *Scheduler) attach(fresh []*job) {
 	if s.opt.Prefix == nil {
 		return
 	}
-	s.prefixMu.Lock()
-	defer s.prefixMu.Unlock()
 	for _, j := range fresh {
 		j.pos = s.opt.Prefix.Attach(j.id, j.req.Prompt)
 	}

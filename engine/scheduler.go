@@ -36,7 +36,8 @@ type Options struct {
 
 // PrefixCache lets sequences start from the state of an earlier prompt's prefix. The scheduler
 // cuts prompts into chunks that end on PageTokens boundaries, reports each boundary reached, and
-// asks, before a sequence's first step, how much of its prompt its state already holds.
+// asks, before a sequence's first step, how much of its prompt its state already holds. Lanes
+// call it concurrently, each for its own sequences.
 type PrefixCache interface {
 	// Attach returns how many leading prompt tokens seq's state already holds (a multiple of
 	// the page size, less than len(prompt); 0 for none).
@@ -73,8 +74,6 @@ type Scheduler struct {
 	waiting []*job     // submitted, not admitted, in arrival order
 	running int        // admitted jobs over all lanes
 	lanes   int        // lane goroutines started
-
-	prefixMu sync.Mutex // one prefix-cache operation at a time (Attach and Boundary)
 }
 
 // NewScheduler returns a scheduler; call Run to start it.
@@ -160,9 +159,7 @@ func (s *Scheduler) step(ctx context.Context, l *lane) {
 		j.replayFrom = time.Time{}
 		j.pos += len(segs[i].Tokens)
 		if s.opt.Prefix != nil && j.pos < len(j.req.Prompt) && j.pos%s.opt.PageTokens == 0 && j.replays == 0 {
-			s.prefixMu.Lock()
 			s.opt.Prefix.Boundary(j.id, j.req.Prompt, j.pos)
-			s.prefixMu.Unlock()
 		}
 		if j.pos < len(j.ctx) {
 			continue // prompt not complete yet
