@@ -30,9 +30,9 @@ type prefixCache struct {
 	page int
 	max  int
 
-	op      sync.Mutex // held for a whole Attach, Boundary or eviction
-	mu      sync.Mutex // guards entries
-	entries map[[32]byte]*prefixEntry
+	op        sync.Mutex // held for a whole Attach, Boundary or eviction
+	mu        sync.Mutex // guards entries
+	entries   map[[32]byte]*prefixEntry
 	hits      atomic.Int64
 	saved     atomic.Int64 // prompt tokens not recomputed
 	evictions atomic.Int64 // snapshots dropped to make room for a sequence
