@@ -226,6 +226,39 @@ func (l *ledger) reserve(seq uint64, tokens int) bool {
 	return true
 }
 
+// Grow implements engine.Budget: seq's reservation on its replica grows to tokens, dropping
+// prefix snapshots for it when there is no room.
+func (l *ledger) Grow(seq uint64, tokens int) bool {
+	for {
+		if ok := l.grow(seq, tokens); ok || l.evict == nil || !l.evict() {
+			return ok
+		}
+	}
+}
+
+func (l *ledger) grow(seq uint64, tokens int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old, ok := l.seqs[seq]
+	if !ok || tokens <= old {
+		return ok
+	}
+	r, placed := l.rep[seq]
+	if l.plan == nil || !placed || r >= len(l.plan.Replicas) {
+		l.seqs[seq] = tokens // counted once a route exists
+		return true
+	}
+	more := func(st shard.Stage) int64 {
+		return l.seqBytes(st.First, st.Last, tokens) - l.seqBytes(st.First, st.Last, old)
+	}
+	if !l.fits(r, more) {
+		return false
+	}
+	l.add(r, +1, more)
+	l.seqs[seq] = tokens
+	return true
+}
+
 func (l *ledger) load(r int) int64 {
 	var n int64
 	for _, st := range l.plan.Replicas[r].Stages {

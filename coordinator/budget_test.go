@@ -102,3 +102,23 @@ func TestLedgerChargesPrefixSnapshots(t *testing.T) {
 		t.Fatalf("reserved %d after the eviction, want one sequence's %d", got, one)
 	}
 }
+
+// TestLedgerGrows: a reservation grows while its replica has room and the growth is returned
+// by Free.
+func TestLedgerGrows(t *testing.T) {
+	l, plan := testLedger(t)
+	l.setRoute(plan, map[string]int64{"a": 0, "b": 0, "c": l.seqBytes(0, 8, 60)})
+	if !l.Reserve(1, 20) || !l.Grow(1, 60) {
+		t.Fatal("a reservation could not grow within the worker's room")
+	}
+	if got, want := l.reserved()["c"], l.seqBytes(0, 8, 60); got != want {
+		t.Fatalf("reserved %d after growing to 60 tokens, want %d", got, want)
+	}
+	if l.Grow(1, 100) {
+		t.Fatal("a reservation grew beyond the worker's room")
+	}
+	l.Free(1)
+	if got := l.reserved()["c"]; got != 0 {
+		t.Fatalf("reserved %d after Free, want 0", got)
+	}
+}

@@ -44,6 +44,10 @@ type Config struct {
 	// MicroBatches is the number of scheduler lanes with a step in flight at once (0: the
 	// pipeline depth, so every stage works; 1: one batch).
 	MicroBatches int
+	// ReserveAhead, when positive, reserves memory as sequences grow, ReserveAhead tokens at a
+	// time, and preempts (then recomputes) a sequence that finds no room (engine.Options); 0
+	// reserves each sequence's whole length at admission and never preempts.
+	ReserveAhead int
 	Settle       time.Duration // wait after a membership change before planning (default 300ms)
 	Gossip       gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
 	// A plan for new capacity is applied by itself only when the planner estimates
@@ -121,6 +125,7 @@ func New(cfg Config) (*Coordinator, error) {
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
 		Vocab: c.mcfg.VocabSize, MaxContext: c.mcfg.MaxTextTokens(), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
 		Budget: c.ledger, MicroBatches: cfg.MicroBatches, Prefix: c.prefix, PageTokens: 16,
+		ReserveAhead: cfg.ReserveAhead,
 	})
 	return c, nil
 }

@@ -42,6 +42,7 @@ func (c *Coordinator) writeMetrics(ctx context.Context, w io.Writer) {
 	counter(w, "hymbaserve_request_errors_total", "generation requests that failed", float64(c.stats.requestErrors.Load()))
 	counter(w, "hymbaserve_generated_tokens_total", "tokens generated", float64(c.stats.tokens.Load()))
 	counter(w, "hymbaserve_sequences_replayed_total", "sequences replayed after losing their state", float64(c.exec.Replays()))
+	counter(w, "hymbaserve_sequences_preempted_total", "sequences preempted for memory and recomputed later (--reserve-ahead)", float64(c.sched.Preemptions()))
 	counter(w, "hymbaserve_sequences_migrated_total", "sequences whose state moved in live migrations", float64(c.stats.migratedSeqs.Load()))
 	counter(w, "hymbaserve_migrated_bytes_total", "state bytes moved in live migrations", float64(c.stats.migratedBytes.Load()))
 	counter(w, "hymbaserve_prefix_hits_total", "requests that started from a cached prompt prefix", float64(c.prefix.hits.Load()))

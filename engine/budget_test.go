@@ -35,6 +35,8 @@ func (b *slots) Reserve(seq uint64, tokens int) bool {
 	return true
 }
 
+func (b *slots) Grow(seq uint64, tokens int) bool { return tokens <= b.max }
+
 func (b *slots) Free(seq uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -72,5 +74,80 @@ func TestBudgetQueuesAndRefuses(t *testing.T) {
 	_, err := s.Generate(context.Background(), &Request{Prompt: testPrompt(50, 1), MaxTokens: 20})
 	if !errors.Is(err, ErrContextLength) {
 		t.Fatalf("a request that never fits: %v, want ErrContextLength", err)
+	}
+}
+
+// pool is a Budget of cap tokens over all sequences; it records the most held at once.
+type pool struct {
+	mu        sync.Mutex
+	cap, most int
+	held      map[uint64]int
+}
+
+func (b *pool) Fits(tokens int) error {
+	if tokens > b.cap {
+		return fmt.Errorf("%d tokens need more than the %d the pool holds", tokens, b.cap)
+	}
+	return nil
+}
+
+func (b *pool) Reserve(seq uint64, tokens int) bool { return b.Grow(seq, tokens) }
+
+func (b *pool) Grow(seq uint64, tokens int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sum := 0
+	for _, n := range b.held {
+		sum += n
+	}
+	sum += tokens - b.held[seq]
+	if sum > b.cap {
+		return false
+	}
+	b.held[seq] = tokens
+	b.most = max(b.most, sum)
+	return true
+}
+
+func (b *pool) Free(seq uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.held, seq)
+}
+
+// TestPreemptionUnderPressure: with ReserveAhead, sequences reserve as they grow; a pool of 60
+// tokens cannot hold the four 35-token requests at once, so some are preempted and recomputed,
+// and each result still equals its run alone, with one lane or three. Nothing is ever held
+// beyond the pool.
+func TestPreemptionUnderPressure(t *testing.T) {
+	m := tinyModel(t)
+	for _, ex := range []Executor{NewLocal(m), piped{NewLocal(m)}} {
+		b := &pool{cap: 60, held: map[uint64]int{}}
+		s := startScheduler(t, ex, m, Options{Budget: b, ReserveAhead: 8, MaxBatch: 4})
+		var wg sync.WaitGroup
+		got := make([][]int, 4)
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := s.Generate(context.Background(), &Request{Prompt: testPrompt(10, i), MaxTokens: 25})
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = res.IDs
+			}()
+		}
+		wg.Wait()
+		for i := range got {
+			if want := greedyAlone(t, m, testPrompt(10, i), 25); !slices.Equal(got[i], want) {
+				t.Fatalf("%T: request %d: %v, alone %v", ex, i, got[i], want)
+			}
+		}
+		if s.Preemptions() == 0 {
+			t.Fatalf("%T: no sequence was preempted, yet the four could not all grow to 35 tokens in 60", ex)
+		}
+		if b.most > b.cap || len(b.held) != 0 {
+			t.Fatalf("%T: held at most %d tokens of %d, %d sequences still hold room", ex, b.most, b.cap, len(b.held))
+		}
 	}
 }

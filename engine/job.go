@@ -25,6 +25,7 @@ type job struct {
 	err     error
 
 	reserved   bool      // holds a Budget reservation
+	limit      int       // text tokens the reservation covers
 	replayFrom time.Time // first failure of the current replay streak
 	replays    int       // times the sequence was replayed after losing its state
 }

@@ -73,6 +73,7 @@ func (s *Scheduler) broadcast() {
 // runLane steps lane l until ctx ends, then fails the lane's requests with ErrClosed.
 func (s *Scheduler) runLane(ctx context.Context, l *lane) {
 	for s.fill(ctx, l) {
+		s.grow(l)
 		s.step(ctx, l)
 	}
 	s.fail(l.active, ErrClosed)
@@ -113,7 +114,8 @@ func (s *Scheduler) admit(l *lane) []*job {
 	var fresh []*job
 	for len(s.waiting) > 0 && len(l.active) < share && s.running < s.opt.MaxBatch {
 		j := s.waiting[0]
-		if s.opt.Budget != nil && !s.opt.Budget.Reserve(j.id, len(j.req.Prompt)+j.req.MaxTokens) {
+		j.limit = s.reservation(j)
+		if s.opt.Budget != nil && !s.opt.Budget.Reserve(j.id, j.limit) {
 			if s.running > 0 {
 				break // room comes back when a running sequence ends
 			}

@@ -32,6 +32,14 @@ type Options struct {
 	// Budget, when set, admits a sequence only while there is memory for its whole length
 	// (prompt + max_tokens); others wait in arrival order.
 	Budget Budget
+	// ReserveAhead, when positive, makes a sequence reserve memory for its context so far plus
+	// ReserveAhead tokens (at most its whole length), and reserve more as it grows: memory
+	// goes to the sequences that use it, not to max_tokens they may never reach. When a
+	// sequence cannot grow, its lane preempts its newest sequence: the state is dropped, the
+	// sequence waits again in arrival order and, once admitted, is recomputed exactly (its
+	// prompt, then its tokens as decode steps) and goes on. 0 reserves the whole length at
+	// admission, so nothing is ever preempted.
+	ReserveAhead int
 }
 
 // PrefixCache lets sequences start from the state of an earlier prompt's prefix. The scheduler
@@ -53,6 +61,8 @@ type Budget interface {
 	Fits(tokens int) error
 	// Reserve claims room for sequence seq of up to tokens text tokens; false means not now.
 	Reserve(seq uint64, tokens int) bool
+	// Grow extends seq's room to tokens text tokens (more than it holds); false means not now.
+	Grow(seq uint64, tokens int) bool
 	// Free returns seq's room.
 	Free(seq uint64)
 }
@@ -74,6 +84,8 @@ type Scheduler struct {
 	waiting []*job     // submitted, not admitted, in arrival order
 	running int        // admitted jobs over all lanes
 	lanes   int        // lane goroutines started
+
+	preempted atomic.Int64 // sequences preempted for memory so far
 }
 
 // NewScheduler returns a scheduler; call Run to start it.
