@@ -44,7 +44,9 @@ type DialOptions struct {
 	OnReconnect func()
 }
 
-// Dial connects to etcd and NATS. NATS reconnects forever; etcd's client retries by itself.
+// Dial connects to etcd and NATS, over TLS where ep says so (a TLS file or session that fails
+// is an error now, naming the file or server). NATS reconnects forever; etcd's client retries
+// by itself.
 func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) {
 	if ep.Cluster == "" {
 		ep.Cluster = "default"
@@ -75,7 +77,7 @@ func Dial(ctx context.Context, ep Endpoints, opt DialOptions) (*Clients, error) 
 	c := &Clients{etcd: cli}
 	if c.Registry, err = registry.NewEtcd(cli, ep.Cluster, opt.Registry); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("etcd %v: %w", ep.Etcd, err)
+		return nil, err
 	}
 	if c.nc, err = nats.Connect(ep.NATS, nopts...); err != nil {
 		c.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestSecureAPI(t *testing.T) {
 	}
 	keysPath := filepath.Join(t.TempDir(), "api-keys")
 	writeAtomic(t, keysPath, "# clients\nkey-one\n\n  key-two  \n")
-	kf, err := OpenAPIKeyFile(keysPath, quiet)
+	kf, err := OpenAPIKeyFile(keysPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

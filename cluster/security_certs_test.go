@@ -18,7 +18,7 @@ import (
 // testCA is a throwaway certificate authority that issues loopback server and client
 // certificates into a test's temporary directory.
 type testCA struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	cert   *x509.Certificate
 	key    *ecdsa.PrivateKey
@@ -26,7 +26,7 @@ type testCA struct {
 	serial int64
 }
 
-func newTestCA(t *testing.T, name string) *testCA {
+func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	ca := &testCA{t: t, dir: t.TempDir(), key: newECKey(t), serial: 1}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
@@ -76,7 +76,7 @@ func (ca *testCA) client(name string) (string, string) {
 	return ca.issue(name, x509.ExtKeyUsageClientAuth)
 }
 
-func newECKey(t *testing.T) *ecdsa.PrivateKey {
+func newECKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -87,7 +87,7 @@ func newECKey(t *testing.T) *ecdsa.PrivateKey {
 
 // writePEM writes one PEM block through a temporary file and a rename, as Kubernetes swaps
 // a mounted Secret's files.
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {

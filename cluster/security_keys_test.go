@@ -64,3 +64,18 @@ func TestKeyPairFilesKeepLastGood(t *testing.T) {
 		t.Errorf("missing key file: %v", err)
 	}
 }
+
+// BenchmarkKeyPairFilesCertificate measures the per-handshake cost of checking the key pair
+// files for a renewal (two stats when nothing changed).
+func BenchmarkKeyPairFilesCertificate(b *testing.B) {
+	ca := newTestCA(b, "bench")
+	kp, err := NewKeyPairFiles(ca.server("srv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := kp.Certificate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
