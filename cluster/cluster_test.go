@@ -17,6 +17,7 @@ import (
 	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/coordinator"
 	"github.com/hymbaserve/hymbaserve/engine"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/shard"
@@ -351,13 +352,13 @@ func TestPrefixCache(t *testing.T) {
 func TestPrefixSnapshotsYieldToSequences(t *testing.T) {
 	m := localModel(t)
 	cfg, L := m.Cfg, m.Cfg.NumHiddenLayers
-	short, long := coordinator.SeqBytes(cfg, 0, L, 41), coordinator.SeqBytes(cfg, 0, L, 140)
+	short, long := coordinator.SeqBytes(cfg, kvshare.F32, 0, L, 41), coordinator.SeqBytes(cfg, kvshare.F32, 0, L, 140)
 	snap := model.MaxSeqBytes(cfg, 0, L, 32)
 	room := long + snap/2
 	if short+snap > room {
 		t.Fatalf("premise: a 41-token sequence (%d B) and a 32-token snapshot (%d B) must fit in %d B", short, snap, room)
 	}
-	d, c := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, WorkerMem: m.WeightBytes() + coordinator.MetaBytes(cfg, 0, L) + room,
+	d, c := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, WorkerMem: m.WeightBytes() + coordinator.MetaBytes(cfg, kvshare.F32, 0, L) + room,
 		Plan: shard.Options{Stages: 1, MaxSeqs: 1, ContextLen: 64}})
 	base := prompt(40, 5)
 	run := func(p []int, n int) {

@@ -18,6 +18,7 @@ import (
 // worker out of memory.
 type ledger struct {
 	cfg  *model.Config
+	kv   kvshare.DType // the workers' K/V page type
 	exec *pipeline.Executor
 
 	mu     sync.Mutex
@@ -38,21 +39,23 @@ type snapHold struct{ replica, tokens int }
 
 var _ engine.Budget = (*ledger)(nil)
 
-func newLedger(cfg *model.Config, exec *pipeline.Executor) *ledger {
-	return &ledger{cfg: cfg, exec: exec, seqs: map[uint64]int{}, rep: map[uint64]int{}, snaps: map[[32]byte]snapHold{}}
+func newLedger(cfg *model.Config, kv kvshare.DType, exec *pipeline.Executor) *ledger {
+	return &ledger{cfg: cfg, kv: kv, exec: exec, seqs: map[uint64]int{}, rep: map[uint64]int{}, snaps: map[[32]byte]snapHold{}}
 }
 
-func (l *ledger) seqBytes(first, last, tokens int) int64 { return SeqBytes(l.cfg, first, last, tokens) }
+func (l *ledger) seqBytes(first, last, tokens int) int64 {
+	return SeqBytes(l.cfg, l.kv, first, last, tokens)
+}
 
 // SeqBytes is what admission reserves for a sequence of up to tokens text tokens on a worker
 // holding layers [first, last): the most state it holds there, model.MaxSeqBytes (its K/V pages
 // and conv/SSM state), plus the pages a prompt chunk of up to chunkTokens rows holds on each
-// window layer beyond the window until its first decode step.
-func SeqBytes(cfg *model.Config, first, last, tokens int) int64 {
-	n := model.MaxSeqBytes(cfg, first, last, tokens)
+// window layer beyond the window until its first decode step; K/V values of type kv.
+func SeqBytes(cfg *model.Config, kv kvshare.DType, first, last, tokens int) int64 {
+	n := model.MaxSeqBytesDType(cfg, kv, first, last, tokens)
 	if tokens > cfg.SlidingWindow {
 		pages := int64((chunkTokens+kvshare.PageRows-1)/kvshare.PageRows + 1)
-		n += int64(windowOwners(cfg, first, last)) * pages * pageBytes(cfg)
+		n += int64(windowOwners(cfg, first, last)) * pages * pageBytes(cfg, kv)
 	}
 	return n
 }
@@ -62,14 +65,14 @@ const chunkTokens = 256
 
 // MetaBytes is what the shared meta pages of layers [first, last) take once per worker: a
 // worker's memory for sequences is its capacity less its weights and these.
-func MetaBytes(cfg *model.Config, first, last int) int64 {
+func MetaBytes(cfg *model.Config, kv kvshare.DType, first, last int) int64 {
 	owners := 0
 	for i := first; i < last; i++ {
 		if cfg.OwnsKV(i) {
 			owners++
 		}
 	}
-	return int64(owners*((cfg.NumMemoryTokens+kvshare.PageRows-1)/kvshare.PageRows)) * pageBytes(cfg)
+	return int64(owners*((cfg.NumMemoryTokens+kvshare.PageRows-1)/kvshare.PageRows)) * pageBytes(cfg, kv)
 }
 
 func windowOwners(cfg *model.Config, first, last int) int {
@@ -82,8 +85,8 @@ func windowOwners(cfg *model.Config, first, last int) int {
 	return n
 }
 
-func pageBytes(cfg *model.Config) int64 {
-	return int64(kvshare.PageRows) * int64(cfg.NumKeyValueHeads*(cfg.HeadDim()+cfg.VDim())) * 4
+func pageBytes(cfg *model.Config, kv kvshare.DType) int64 {
+	return kvshare.PageBytes(kvshare.PageRows, cfg.NumKeyValueHeads*cfg.HeadDim(), cfg.NumKeyValueHeads*cfg.VDim(), kv)
 }
 
 // setRoute installs the budgets of a new plan and re-counts the admitted sequences on it.
@@ -134,7 +137,7 @@ func (l *ledger) fits(r int, bytes func(shard.Stage) int64) bool {
 // snapBytes is what a prefix snapshot of tokens tokens holds on a stage: a sequence's state at
 // that length.
 func (l *ledger) snapBytes(tokens int) func(shard.Stage) int64 {
-	return func(st shard.Stage) int64 { return model.MaxSeqBytes(l.cfg, st.First, st.Last, tokens) }
+	return func(st shard.Stage) int64 { return model.MaxSeqBytesDType(l.cfg, l.kv, st.First, st.Last, tokens) }
 }
 
 // holdSnapshot charges prefix snapshot key, of tokens tokens on replica r, when every stage

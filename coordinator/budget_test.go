@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/shard"
@@ -31,7 +32,7 @@ func testLedger(t *testing.T) (*ledger, *shard.Plan) {
 		{Stages: []shard.Stage{{Worker: "c", First: 0, Last: 8}}},
 	}}
 	ex.SetRoute(pipeline.Route{Epoch: 1, Plan: plan})
-	return newLedger(cfg, ex), plan
+	return newLedger(cfg, kvshare.F32, ex), plan
 }
 
 // TestLedgerAdmitsWhileEveryStageHasRoom: sequences go to the replica with room, wait when no

@@ -17,6 +17,7 @@ import (
 	"github.com/hymbaserve/hymbaserve/demo"
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/gossip"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/model"
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/registry"
@@ -48,8 +49,12 @@ type Config struct {
 	// time, and preempts (then recomputes) a sequence that finds no room (engine.Options); 0
 	// reserves each sequence's whole length at admission and never preempts.
 	ReserveAhead int
-	Settle       time.Duration // wait after a membership change before planning (default 300ms)
-	Gossip       gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
+	// KVDType is the type of every worker's K/V pages (vLLM's kv_cache_dtype): kvshare.F32,
+	// the default and the exact one, or kvshare.BF16, half the K/V memory. It travels in the
+	// plan document; the ledger counts with it.
+	KVDType kvshare.DType
+	Settle  time.Duration // wait after a membership change before planning (default 300ms)
+	Gossip  gossip.Config // the memberlist ring (Name = ID; BindAddr "" → 127.0.0.1)
 	// A plan for new capacity is applied by itself only when the planner estimates
 	// RebalanceGain more throughput (default 0.1) and the plan in force is RebalanceInterval
 	// old (default 10 s); a negative interval means never (operators run rebalance).
@@ -119,7 +124,7 @@ func New(cfg Config) (*Coordinator, error) {
 		return nil, fmt.Errorf("coordinator: %w", err)
 	}
 	c.exec = exec
-	c.ledger = newLedger(c.mcfg, exec)
+	c.ledger = newLedger(c.mcfg, cfg.KVDType, exec)
 	c.prefix = newPrefixCache(c, 16, 64) // snapshots are charged to the ledger and yield to sequences
 	c.ledger.evict = c.prefix.evictOldest
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{

@@ -247,7 +247,7 @@ func (c *Coordinator) routeSet(plan *shard.Plan) {
 	budget := map[string]int64{}
 	for _, r := range plan.Replicas {
 		for _, st := range r.Stages {
-			budget[st.Worker] = c.members[st.Worker].Capacity.MemBytes - c.weights[st.Worker] - MetaBytes(c.mcfg, st.First, st.Last)
+			budget[st.Worker] = c.members[st.Worker].Capacity.MemBytes - c.weights[st.Worker] - MetaBytes(c.mcfg, c.cfg.KVDType, st.First, st.Last)
 		}
 	}
 	c.mu.Unlock()
@@ -272,7 +272,7 @@ func (c *Coordinator) switchTo(ctx context.Context, plan *shard.Plan) (int64, er
 	c.mu.Lock()
 	epoch := c.epoch
 	c.mu.Unlock()
-	doc := &pipeline.PlanDoc{Model: c.name, Coordinator: c.cfg.ID, Bucket: c.bucket, Plan: plan}
+	doc := &pipeline.PlanDoc{Model: c.name, Coordinator: c.cfg.ID, Bucket: c.bucket, KVDType: c.cfg.KVDType.String(), Plan: plan}
 	epoch, err := c.commit(ctx, epoch, doc)
 	if err != nil {
 		return 0, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/shard"
 )
 
@@ -13,7 +14,20 @@ type PlanDoc struct {
 	Model       string      `json:"model"`            // served model name
 	Coordinator string      `json:"coordinator"`      // the leader that wrote it: logits and error frames go to its subject
 	Bucket      string      `json:"bucket,omitempty"` // Object Store bucket holding the weights, for workers without a model directory
+	KVDType     string      `json:"kv_dtype,omitempty"` // K/V page type of every stage: "f32" (also when empty) or "bf16"
 	Plan        *shard.Plan `json:"plan"`
+}
+
+// KV returns the K/V page type the document asks for; an unknown one is an error naming it.
+func (d *PlanDoc) KV() (kvshare.DType, error) {
+	if d.KVDType == "" {
+		return kvshare.F32, nil
+	}
+	dt, err := kvshare.ParseDType(d.KVDType)
+	if err != nil {
+		return 0, fmt.Errorf("plan document: kv_dtype: %w", err)
+	}
+	return dt, nil
 }
 
 // ParsePlanDoc decodes a plan document.
@@ -24,6 +38,9 @@ func ParsePlanDoc(b []byte) (*PlanDoc, error) {
 	}
 	if d.Plan == nil || len(d.Plan.Replicas) == 0 {
 		return nil, fmt.Errorf("plan document: no replicas")
+	}
+	if _, err := d.KV(); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }

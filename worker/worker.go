@@ -154,13 +154,14 @@ func (w *Worker) apply(ctx context.Context, rec registry.PlanRecord) {
 		return
 	}
 	st := doc.Plan.Replicas[r].Stages[s]
-	if prep != nil && prep.M.First == st.First && prep.M.Last == st.Last && oldCoord == doc.Coordinator {
+	kv, _ := doc.KV() // checked by ParsePlanDoc
+	if prep != nil && prep.M.First == st.First && prep.M.Last == st.Last && prep.M.KVDType() == kv && oldCoord == doc.Coordinator {
 		// A migration prepared this stage: its sequences' state came with it.
 		w.log.Info("serving the prepared stage", "epoch", epoch, "replica", r, "stage", s, "layers", fmt.Sprintf("[%d,%d)", st.First, st.Last))
 		w.setStage(prep, doc.Plan, [2]int{r, s}, epoch, "")
 		return
 	}
-	if cur != nil && cur.M.First == st.First && cur.M.Last == st.Last {
+	if cur != nil && cur.M.First == st.First && cur.M.Last == st.Last && cur.M.KVDType() == kv {
 		if same, ok := pipeline.SameReplicas(oldPlan, doc.Plan)[oldWhere[0]]; !ok || same != r || oldCoord != doc.Coordinator {
 			w.resetSeqs(cur)
 		}
@@ -204,10 +205,16 @@ func (w *Worker) setStage(st *pipeline.Stage, plan *shard.Plan, where [2]int, ep
 	}
 }
 
-// load builds the model part for layers [first, last) from the model directory or the bucket.
+// load builds the model part for layers [first, last) from the model directory or the bucket,
+// with the K/V page type the plan document asks for.
 func (w *Worker) load(ctx context.Context, doc *pipeline.PlanDoc, first, last int) (*model.Model, error) {
+	kv, err := doc.KV()
+	if err != nil {
+		return nil, err
+	}
+	opt := model.LoadOptions{First: first, Last: last, KVDType: kv}
 	if w.cfg.Weights != nil {
-		return model.New(w.cfg.ModelConfig, w.cfg.Weights, model.LoadOptions{First: first, Last: last})
+		return model.New(w.cfg.ModelConfig, w.cfg.Weights, opt)
 	}
 	if w.cfg.ModelDir == "" {
 		if w.cfg.JetStream == nil || doc.Bucket == "" {
@@ -217,7 +224,7 @@ func (w *Worker) load(ctx context.Context, doc *pipeline.PlanDoc, first, last in
 		if err != nil {
 			return nil, err
 		}
-		return model.New(cfg, src, model.LoadOptions{First: first, Last: last})
+		return model.New(cfg, src, opt)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -232,7 +239,7 @@ func (w *Worker) load(ctx context.Context, doc *pipeline.PlanDoc, first, last in
 		}
 		w.ck, w.mcfg = ck, cfg
 	}
-	return model.New(w.mcfg, w.ck, model.LoadOptions{First: first, Last: last})
+	return model.New(w.mcfg, w.ck, opt)
 }
 
 // Status reports the worker's stage and load.
