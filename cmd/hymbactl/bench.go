@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hymbaserve/hymbaserve/kernels"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/model"
 )
 
@@ -34,7 +35,27 @@ type benchResult struct {
 	DecodeVsRoofline float64                `json:"decode_vs_roofline"`
 	DecodeSteps      int                    `json:"decode_steps"`
 	BuildSeconds     float64                `json:"build_seconds"`
+	// KVDType is the K/V cache dtype the speed figures ran with (--kv).
+	KVDType string `json:"kv_dtype"`
+	// SeqBytes8K is one sequence's memory at 8,192 tokens on the real config, per K/V dtype.
+	SeqBytes8K map[string]seqMemory `json:"seq_bytes_8k"`
 }
+
+// seqMemory is one sequence's memory at a context length, for one K/V dtype.
+type seqMemory struct {
+	// AllocatorBytes is what the allocator counts (model.MeasureSeqBytes: the sequence's K/V
+	// caches driven through the tokens on a pool of the dtype; pages in use plus conv/SSM state).
+	AllocatorBytes int64 `json:"allocator_bytes"`
+	// FormulaBytes is model.MaxSeqBytesDType, what admission counts.
+	FormulaBytes int64 `json:"formula_bytes"`
+	// BriefBytes is the design brief's arithmetic with values of this dtype's size: K/V rows of
+	// the global owners (all tokens) and window owners (W + meta rows), no page rounding, plus
+	// an SSM (D×N) and conv (D×(K−1)) state on the non-global layers only.
+	BriefBytes int64 `json:"brief_formula_bytes"`
+}
+
+// benchContext is the context length of the memory figures.
+const benchContext = 8192
 
 // batchFigure is one batch size's decode speed.
 type batchFigure struct {
@@ -51,18 +72,26 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 16, "decode steps to time")
 	batches := fs.String("batches", "", "also time decode at these batch sizes, e.g. 1,8,32,64")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
+	kv := fs.String("kv", "f32", "K/V cache dtype of the speed figures: f32 or bf16 (memory figures are printed for both)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	kvDType, err := kvshare.ParseDType(*kv)
+	if err != nil {
+		return fmt.Errorf("--kv: %w", err)
+	}
 	r := benchResult{Model: "Hymba-1.5B shape, random weights", WeightDType: "BF16", Threads: runtime.GOMAXPROCS(0),
-		CPU: cpuName(), PrefillTokens: *prefill, DecodeSteps: *steps}
+		CPU: cpuName(), PrefillTokens: *prefill, DecodeSteps: *steps, KVDType: kvDType.String()}
 	if *f32 {
 		r.WeightDType = "F32"
 	}
 	r.BandwidthGBs = kernels.MeasureBandwidth(1<<30) / 1e9
-	t0 := time.Now()
 	cfg := model.Hymba15B()
-	m, err := model.New(cfg, model.RandomTensors(cfg, 1, !*f32), model.LoadOptions{})
+	if r.SeqBytes8K, err = seqMemoryFigures(cfg, benchContext); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	m, err := model.New(cfg, model.RandomTensors(cfg, 1, !*f32), model.LoadOptions{KVDType: kvDType})
 	if err != nil {
 		return err
 	}
@@ -164,6 +193,44 @@ func timeDecode(m *model.Model, seqs []*model.SeqState, steps int) (float64, err
 		m.Logits(lay, x, false)
 	}
 	return float64(steps*len(seqs)) / time.Since(t).Seconds(), nil
+}
+
+// seqMemoryFigures measures one sequence's memory at textLen tokens of cfg for both K/V dtypes
+// from the allocator, and puts it next to the formulas; the allocator and MaxSeqBytesDType must
+// agree.
+func seqMemoryFigures(cfg *model.Config, textLen int) (map[string]seqMemory, error) {
+	out := map[string]seqMemory{}
+	for _, dt := range []kvshare.DType{kvshare.F32, kvshare.BF16} {
+		got, err := model.MeasureSeqBytes(cfg, dt, 0, cfg.NumHiddenLayers, textLen)
+		if err != nil {
+			return nil, err
+		}
+		f := model.MaxSeqBytesDType(cfg, dt, 0, cfg.NumHiddenLayers, textLen)
+		if got != f {
+			return nil, fmt.Errorf("bench: %v K/V at %d tokens: the allocator counts %d bytes, MaxSeqBytesDType %d", dt, textLen, got, f)
+		}
+		out[dt.String()] = seqMemory{AllocatorBytes: got, FormulaBytes: f, BriefBytes: briefSeqBytes(cfg, dt, textLen)}
+	}
+	return out, nil
+}
+
+// briefSeqBytes is the design brief's per-sequence formula ("Numbers to design against") with
+// values of dt's size.
+func briefSeqBytes(cfg *model.Config, dt kvshare.DType, textLen int) int64 {
+	row := int64(cfg.NumKeyValueHeads * (cfg.HeadDim() + cfg.VDim()) * dt.Size())
+	var n int64
+	for l := range cfg.NumHiddenLayers {
+		switch {
+		case cfg.IsGlobal(l):
+			n += int64(textLen) * row
+		case cfg.OwnsKV(l):
+			n += int64(min(textLen, cfg.SlidingWindow)+cfg.NumMemoryTokens) * row
+		}
+		if !cfg.IsGlobal(l) {
+			n += int64(cfg.Inner()*(cfg.MambaDState+cfg.MambaDConv-1)) * int64(dt.Size())
+		}
+	}
+	return n
 }
 
 func cpuName() string {
