@@ -221,7 +221,8 @@ func checkBF16Wire(t *testing.T, e *SeqExport) {
 
 // TestImportRefusesOtherKVDType checks that an f32 export does not import into a bf16 part (nor
 // the reverse), with an error wrapping ErrKVDType that names both dtypes, leaving the state
-// new; and that a decoded export with unknown flag bits is refused.
+// new; and that a truncated export of either dtype or one with unknown flag bits does not
+// decode.
 func TestImportRefusesOtherKVDType(t *testing.T) {
 	f, b := tinyRandom(t, true), tinyKV(t, kvshare.BF16, 0, 0)
 	for _, c := range []struct{ from, to *Model }{{f, b}, {b, f}} {
@@ -244,6 +245,12 @@ func TestImportRefusesOtherKVDType(t *testing.T) {
 		}
 		if d.Started || c.to.Pool().Stats().PagesUsed != used {
 			t.Fatal("the refused import changed the state or took pages")
+		}
+		for cut := 0; cut < len(wire); cut += max(1, len(wire)/97) {
+			var x SeqExport
+			if x.UnmarshalBinary(wire[:cut]) == nil {
+				t.Fatalf("%v export cut at %d of %d bytes decoded", e.KVDType, cut, len(wire))
+			}
 		}
 		wire[12] |= 0x80
 		if err := back.UnmarshalBinary(wire); err == nil || !strings.Contains(err.Error(), "flags") {
