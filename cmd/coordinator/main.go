@@ -19,6 +19,7 @@ import (
 
 	"github.com/hymbaserve/hymbaserve/cluster"
 	"github.com/hymbaserve/hymbaserve/coordinator"
+	"github.com/hymbaserve/hymbaserve/kvshare"
 	"github.com/hymbaserve/hymbaserve/registry"
 	"github.com/hymbaserve/hymbaserve/shard"
 )
@@ -31,7 +32,9 @@ type options struct {
 	grpcAddr, httpAddr         string
 	publish                    bool
 	stages, replicas, maxBatch int
-	microBatches               int
+	microBatches, reserveAhead int
+	kvDType                    string
+	kv                         kvshare.DType
 	logLevel                   string
 	gossip, gossipAdvertise    string
 	electionTTL, leaseTTL      time.Duration
@@ -67,6 +70,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
 	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
 	fs.IntVar(&o.microBatches, "micro-batches", 0, "lanes of sequences with a step in flight at once (0: the pipeline depth; 1: one batch)")
+	fs.StringVar(&o.kvDType, "kv-cache-dtype", "f32", "K/V cache values on every worker: f32 (exact, the default) or bf16 (half the K/V memory; outputs no longer bit-identical to float32)")
+	fs.IntVar(&o.reserveAhead, "reserve-ahead", 0, "reserve memory as sequences grow, this many tokens at a time, preempting (and later recomputing) one that finds no room (0: reserve prompt + max_tokens at admission, never preempt)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.electionTTL, "election-ttl", 3*time.Second, "leadership lease TTL: how soon a standby takes over from a dead leader")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 10*time.Second, "membership lease TTL of this coordinator")
@@ -87,6 +92,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, errors.New("give both --tls-cert and --tls-key, or neither")
 	}
+	kv, err := kvshare.ParseDType(o.kvDType)
+	if err != nil {
+		return nil, fmt.Errorf("--kv-cache-dtype: %w", err)
+	}
+	if o.reserveAhead < 0 {
+		return nil, fmt.Errorf("--reserve-ahead %d: want 0 or more tokens", o.reserveAhead)
+	}
+	o.kv = kv
 	return o, nil
 }
 
@@ -119,7 +132,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	reg := registry.DefaultOptions()
 	reg.TTL, reg.ElectionTTL, reg.Logger = o.leaseTTL, o.electionTTL, log
 	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
-		Plan: plan, MaxBatch: o.maxBatch, MicroBatches: o.microBatches, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
+		Plan: plan, MaxBatch: o.maxBatch, MicroBatches: o.microBatches, KVDType: o.kv, ReserveAhead: o.reserveAhead, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
 		api, cluster.DialOptions{Registry: reg, Log: log})
 	if err != nil {
 		return err
@@ -137,7 +150,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 func runDev(ctx context.Context, o *options, plan shard.Options, api cluster.ServeOptions, log *slog.Logger, stdout io.Writer) error {
 	d, err := cluster.StartDev(ctx, cluster.DevOptions{Dir: o.dataDir, Workers: o.workers, ModelDir: o.model,
-		GRPCAddr: o.grpcAddr, HTTPAddr: o.httpAddr, Plan: plan, Log: log, APIKeys: api.Keys, TLS: api.TLS})
+		GRPCAddr: o.grpcAddr, HTTPAddr: o.httpAddr, Plan: plan, Log: log, APIKeys: api.Keys, TLS: api.TLS,
+		KVDType: o.kv, ReserveAhead: o.reserveAhead})
 	if err != nil {
 		return err
 	}
