@@ -184,6 +184,42 @@ func TestClusterConcurrent(t *testing.T) {
 	concurrent(t, c, localModel(t), lens, 10)
 }
 
+// TestClusterBF16KV runs a 2-stage pipeline whose workers keep bf16 K/V (--kv-cache-dtype
+// bf16) with concurrent requests: each equals one process with bf16 K/V alone, and the workers
+// hold half the K/V bytes.
+func TestClusterBF16KV(t *testing.T) {
+	d, c := startDev(t, DevOptions{Workers: 2, ModelDir: tinyDir, KVDType: kvshare.BF16, Plan: shard.Options{Stages: 2, Replicas: 1}})
+	m, ck, err := model.Load(tinyDir, model.LoadOptions{KVDType: kvshare.BF16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ck.Close() })
+	concurrent(t, c, m, []int{3, 17, 29, 40}, 8)
+	for _, w := range d.Workers {
+		if got := w.Status(); got.KVDType != "bf16" {
+			t.Errorf("worker %s keeps %q K/V, want bf16", got.ID, got.KVDType)
+		}
+	}
+}
+
+// TestClusterReserveAhead: with --reserve-ahead and one worker's room for about two and a half
+// whole sequences, eight concurrent requests reserve as they grow, and each equals its run
+// alone. The short prompts (3 and 8 tokens) are admitted beside two longer ones on a small
+// reservation and cannot all grow past the tiny model's 16-token window (where a sequence's
+// room more than doubles), so sequences are preempted and recomputed.
+func TestClusterReserveAhead(t *testing.T) {
+	m := localModel(t)
+	cfg, L := m.Cfg, m.Cfg.NumHiddenLayers
+	room := coordinator.SeqBytes(cfg, kvshare.F32, 0, L, 70) * 5 / 2
+	d, c := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, ReserveAhead: 8,
+		WorkerMem: m.WeightBytes() + coordinator.MetaBytes(cfg, kvshare.F32, 0, L) + room,
+		Plan:      shard.Options{Stages: 1, MaxSeqs: 1, ContextLen: 64}})
+	concurrent(t, c, m, []int{3, 8, 13, 18, 23, 28, 33, 38}, 32)
+	if d.Coordinator.Preemptions() == 0 {
+		t.Fatal("no sequence was preempted: the requests did not reserve as they grew")
+	}
+}
+
 // TestClusterReplicas plans 4 workers as 2 replicas of 2 stages: requests must spread over both
 // replicas (every worker serves steps) and give the same tokens as alone.
 func TestClusterReplicas(t *testing.T) {

@@ -188,6 +188,9 @@ func (c *Coordinator) NATSReconnected() {
 // Replays counts the sequences plan changes dropped and replayed so far.
 func (c *Coordinator) Replays() int { return c.exec.Replays() }
 
+// Preemptions counts the sequences preempted for memory so far (Config.ReserveAhead).
+func (c *Coordinator) Preemptions() int64 { return c.sched.Preemptions() }
+
 // PrefixStats is what the prefix cache did so far.
 type PrefixStats struct {
 	Hits        int64 // sequences that started from a snapshot

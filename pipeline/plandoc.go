@@ -11,9 +11,9 @@ import (
 // PlanDoc is the plan document the coordinator writes to the registry; its epoch is the
 // registry's revision of the record.
 type PlanDoc struct {
-	Model       string      `json:"model"`            // served model name
-	Coordinator string      `json:"coordinator"`      // the leader that wrote it: logits and error frames go to its subject
-	Bucket      string      `json:"bucket,omitempty"` // Object Store bucket holding the weights, for workers without a model directory
+	Model       string      `json:"model"`              // served model name
+	Coordinator string      `json:"coordinator"`        // the leader that wrote it: logits and error frames go to its subject
+	Bucket      string      `json:"bucket,omitempty"`   // Object Store bucket holding the weights, for workers without a model directory
 	KVDType     string      `json:"kv_dtype,omitempty"` // K/V page type of every stage: "f32" (also when empty) or "bf16"
 	Plan        *shard.Plan `json:"plan"`
 }
@@ -81,7 +81,8 @@ type WorkerStatus struct {
 	PagesUsed   int    `json:"pages_used"` // K/V pages of the stage's pool in use (shared meta pages included)
 	PagesFree   int    `json:"pages_free"` // allocated pages on the free list
 	PageBytes   int64  `json:"page_bytes"`
-	Steps       uint64 `json:"steps"`  // steps served
-	Errors      uint64 `json:"errors"` // steps refused
+	KVDType     string `json:"kv_dtype,omitempty"` // the stage's K/V page type (f32, bf16)
+	Steps       uint64 `json:"steps"`              // steps served
+	Errors      uint64 `json:"errors"`             // steps refused
 	LoadError   string `json:"load_error,omitempty"`
 }

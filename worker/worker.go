@@ -201,7 +201,7 @@ func (w *Worker) setStage(st *pipeline.Stage, plan *shard.Plan, where [2]int, ep
 	w.status = pipeline.WorkerStatus{ID: w.cfg.ID, Epoch: epoch, Replica: where[0], Stage: where[1], LoadError: loadErr}
 	if st != nil {
 		w.status.Loaded, w.status.First, w.status.Last = true, st.M.First, st.M.Last
-		w.status.WeightBytes = st.M.WeightBytes()
+		w.status.WeightBytes, w.status.KVDType = st.M.WeightBytes(), st.M.KVDType().String()
 	}
 }
 
