@@ -108,7 +108,8 @@ func mapError(err error) error {
 func (c *Coordinator) Status(ctx context.Context) (*frontend.Status, error) {
 	c.mu.Lock()
 	st := &frontend.Status{Ready: c.ready, Model: c.name, PlanEpoch: uint64(c.epoch),
-		PrefixHits: uint64(c.prefix.hits.Load()), PrefixTokensSaved: uint64(c.prefix.saved.Load())}
+		PrefixHits: uint64(c.prefix.hits.Load()), PrefixTokensSaved: uint64(c.prefix.saved.Load()),
+		PrefixEvictions: uint64(c.prefix.evictions.Load()), KVCacheDType: c.cfg.KVDType.String(), Preempted: uint64(c.sched.Preemptions())}
 	doc := c.doc
 	c.mu.Unlock()
 	ws := c.workers()

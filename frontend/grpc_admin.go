@@ -28,7 +28,8 @@ func (s *adminServer) Status(ctx context.Context, _ *pb.StatusRequest) (*pb.Stat
 		st = &Status{}
 	}
 	out := &pb.StatusResponse{ModelName: st.Model, PlanEpoch: st.PlanEpoch, Ready: st.Ready,
-		PrefixHits: st.PrefixHits, PrefixTokensSaved: st.PrefixTokensSaved}
+		PrefixHits: st.PrefixHits, PrefixTokensSaved: st.PrefixTokensSaved, PrefixEvictions: st.PrefixEvictions,
+		KvCacheDtype: st.KVCacheDType, SequencesPreempted: st.Preempted}
 	if out.ModelName == "" {
 		out.ModelName = s.b.Model().Name
 	}

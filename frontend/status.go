@@ -14,6 +14,12 @@ type Status struct {
 	// PrefixHits counts requests that started from a cached prompt prefix; PrefixTokensSaved the
 	// prompt tokens that were not recomputed.
 	PrefixHits, PrefixTokensSaved uint64
+	// PrefixEvictions counts prefix snapshots dropped to make room for a sequence.
+	PrefixEvictions uint64
+	// KVCacheDType is the type of the workers' K/V values ("f32", "bf16").
+	KVCacheDType string
+	// Preempted counts sequences preempted for memory and recomputed later.
+	Preempted uint64
 }
 
 // WorkerStatus describes one worker.

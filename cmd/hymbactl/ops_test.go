@@ -38,7 +38,7 @@ func TestOpsCommands(t *testing.T) {
 		}
 		return out
 	}
-	must("plan epoch", "status")
+	must("K/V f32  preempted 0", "status")
 	var plan struct {
 		Current struct {
 			Replicas []struct {

@@ -107,6 +107,9 @@ type statusOut struct {
 	PlanEpoch         uint64         `json:"plan_epoch"`
 	PrefixHits        uint64         `json:"prefix_hits"`
 	PrefixTokensSaved uint64         `json:"prefix_tokens_saved"`
+	PrefixEvictions   uint64         `json:"prefix_evictions"`
+	KVCacheDType      string         `json:"kv_cache_dtype"`
+	Preempted         uint64         `json:"sequences_preempted"`
 	Workers           []workerStatus `json:"workers"`
 }
 
@@ -123,7 +126,8 @@ type workerStatus struct {
 
 func statusJSON(st *v1.StatusResponse) statusOut {
 	out := statusOut{Model: st.GetModelName(), Ready: st.GetReady(), PlanEpoch: st.GetPlanEpoch(), Workers: []workerStatus{},
-		PrefixHits: st.GetPrefixHits(), PrefixTokensSaved: st.GetPrefixTokensSaved()}
+		PrefixHits: st.GetPrefixHits(), PrefixTokensSaved: st.GetPrefixTokensSaved(), PrefixEvictions: st.GetPrefixEvictions(),
+		KVCacheDType: st.GetKvCacheDtype(), Preempted: st.GetSequencesPreempted()}
 	for _, w := range st.GetWorkers() {
 		ws := workerStatus{ID: w.GetId(), State: stateName(w.GetState()), Stages: []string{},
 			WeightBytes: w.GetMemory().GetWeightsBytes(), StateBytes: w.GetMemory().GetKvBytes(),
@@ -142,8 +146,8 @@ func stateName(s v1.WorkerState) string {
 
 func printStatus(w io.Writer, st *v1.StatusResponse) error {
 	s := statusJSON(st)
-	fmt.Fprintf(w, "model %s  plan epoch %d  ready %v  prefix cache: %d hits, %d tokens saved\n\n",
-		s.Model, s.PlanEpoch, s.Ready, s.PrefixHits, s.PrefixTokensSaved)
+	fmt.Fprintf(w, "model %s  plan epoch %d  ready %v  K/V %s  preempted %d  prefix cache: %d hits, %d tokens saved, %d evicted\n\n",
+		s.Model, s.PlanEpoch, s.Ready, s.KVCacheDType, s.Preempted, s.PrefixHits, s.PrefixTokensSaved, s.PrefixEvictions)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKER\tSTATE\tSTAGE\tLAYERS\tWEIGHTS\tSTATE MEM\tPAGES USED/FREE\tSEQS\tMEM/SEQ")
 	for _, ws := range s.Workers {

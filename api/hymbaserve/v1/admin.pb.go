@@ -924,8 +924,14 @@ type StatusResponse struct {
 	// Requests that started from a cached prompt prefix, and the prompt tokens that saved.
 	PrefixHits        uint64 `protobuf:"varint,5,opt,name=prefix_hits,json=prefixHits,proto3" json:"prefix_hits,omitempty"`
 	PrefixTokensSaved uint64 `protobuf:"varint,6,opt,name=prefix_tokens_saved,json=prefixTokensSaved,proto3" json:"prefix_tokens_saved,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Prefix snapshots dropped to make room for a sequence.
+	PrefixEvictions uint64 `protobuf:"varint,7,opt,name=prefix_evictions,json=prefixEvictions,proto3" json:"prefix_evictions,omitempty"`
+	// Type of the workers' K/V cache values: "f32" or "bf16" (--kv-cache-dtype).
+	KvCacheDtype string `protobuf:"bytes,8,opt,name=kv_cache_dtype,json=kvCacheDtype,proto3" json:"kv_cache_dtype,omitempty"`
+	// Sequences preempted for memory and recomputed later (--reserve-ahead).
+	SequencesPreempted uint64 `protobuf:"varint,9,opt,name=sequences_preempted,json=sequencesPreempted,proto3" json:"sequences_preempted,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
@@ -996,6 +1002,27 @@ func (x *StatusResponse) GetPrefixHits() uint64 {
 func (x *StatusResponse) GetPrefixTokensSaved() uint64 {
 	if x != nil {
 		return x.PrefixTokensSaved
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetPrefixEvictions() uint64 {
+	if x != nil {
+		return x.PrefixEvictions
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetKvCacheDtype() string {
+	if x != nil {
+		return x.KvCacheDtype
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetSequencesPreempted() uint64 {
+	if x != nil {
+		return x.SequencesPreempted
 	}
 	return 0
 }
@@ -1510,7 +1537,7 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\x0fsequences_moved\x18\x04 \x01(\rR\x0esequencesMoved\x12\x1f\n" +
 	"\vbytes_moved\x18\x05 \x01(\x04R\n" +
 	"bytesMoved\"\x0f\n" +
-	"\rStatusRequest\"\xe6\x01\n" +
+	"\rStatusRequest\"\xe8\x02\n" +
 	"\x0eStatusResponse\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
@@ -1520,7 +1547,10 @@ const file_hymbaserve_v1_admin_proto_rawDesc = "" +
 	"\aworkers\x18\x04 \x03(\v2\x15.hymbaserve.v1.WorkerR\aworkers\x12\x1f\n" +
 	"\vprefix_hits\x18\x05 \x01(\x04R\n" +
 	"prefixHits\x12.\n" +
-	"\x13prefix_tokens_saved\x18\x06 \x01(\x04R\x11prefixTokensSaved\"\xad\x02\n" +
+	"\x13prefix_tokens_saved\x18\x06 \x01(\x04R\x11prefixTokensSaved\x12)\n" +
+	"\x10prefix_evictions\x18\a \x01(\x04R\x0fprefixEvictions\x12$\n" +
+	"\x0ekv_cache_dtype\x18\b \x01(\tR\fkvCacheDtype\x12/\n" +
+	"\x13sequences_preempted\x18\t \x01(\x04R\x12sequencesPreempted\"\xad\x02\n" +
 	"\x06Worker\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x120\n" +
