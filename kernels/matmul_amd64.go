@@ -72,17 +72,22 @@ func (m *tileMatMul) run(lo, hi int) {
 		a.tail = 1
 	}
 	R, tmax, rows := m.ts.r, len(m.kern)-1, m.w.Rows
+	chunks := (m.n + tmax - 1) / tmax // token tiles of even size: 32 tokens are 6+6+5+5+5+5, not 6·5+2
 	for tile := lo; tile < hi; tile++ {
 		r0 := tile * R
 		nr := min(R, rows-r0)
 		m.setRows(&a, &wt16, &wt32, r0, nr)
-		for t0 := 0; t0 < m.n; t0 += tmax {
-			nt := min(tmax, m.n-t0)
+		for c, t0 := 0, 0; c < chunks; c++ {
+			nt := m.n / chunks
+			if c < m.n%chunks {
+				nt++
+			}
 			m.setTokens(&a, t0, nt)
 			m.kern[nt](&a)
 			for t := 0; t < nt; t++ {
 				copy(m.dst[(t0+t)*rows+r0:(t0+t)*rows+r0+nr], a.out[t*R:t*R+nr])
 			}
+			t0 += nt
 		}
 	}
 }
