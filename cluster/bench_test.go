@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hymbaserve/hymbaserve/client"
 	"github.com/hymbaserve/hymbaserve/demo"
 	"github.com/hymbaserve/hymbaserve/engine"
 	"github.com/hymbaserve/hymbaserve/internal/devstack"
@@ -77,6 +78,50 @@ func benchDecode(b *testing.B, cfg *model.Config, src model.Tensors, workers, ba
 		step()
 	}
 	b.ReportMetric(float64(b.N*batch)/time.Since(t).Seconds(), "tok/s")
+}
+
+// BenchmarkPipelineLanes measures generation through the coordinator's scheduler on a 3-stage
+// pipeline (one replica) with 12 concurrent requests, with one lane (every step waits for the
+// previous one to leave the last stage) and with 3 lanes (one per stage, each issuing its next
+// step as soon as its last returns). On one machine every stage shares the same cores, so this
+// shows the lanes' overhead more than their gain, which needs a machine per stage.
+func BenchmarkPipelineLanes(b *testing.B) {
+	cfg, src := benchModel()
+	for _, lanes := range []int{1, 3} {
+		b.Run(fmt.Sprintf("lanes=%d", lanes), func(b *testing.B) {
+			ctx := context.Background()
+			d, err := StartDev(ctx, DevOptions{Workers: 3, Weights: src, ModelConfig: cfg, Fast: true, Dir: b.TempDir(),
+				Log: quiet, WorkerMem: 64 << 30, MicroBatches: lanes, Plan: shard.Options{Stages: 3, Replicas: 1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			if err := d.WaitReady(ctx); err != nil {
+				b.Fatal(err)
+			}
+			c, err := client.Dial(d.Coordinator.Servers.GRPCAddr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			const reqs, tokens = 12, 8
+			t := time.Now()
+			for range b.N {
+				var wg sync.WaitGroup
+				for i := range reqs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if _, err := c.Generate(ctx, client.IDsRequest([]int{1, 450 + i, 338, 263}, tokens), nil); err != nil {
+							b.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(b.N*reqs*tokens)/time.Since(t).Seconds(), "tok/s")
+		})
+	}
 }
 
 // testExecutor is an executor of the caller's own on the cluster's NATS, following the

@@ -33,9 +33,10 @@ type DevOptions struct {
 	Plan         shard.Options
 	WorkerMem    int64 // memory each worker offers (default 8 GiB)
 	Fast         bool  // short etcd ticks and TTLs, for tests
-	// KVDType and ReserveAhead are the coordinator's (coordinator.Config).
+	// KVDType, ReserveAhead and MicroBatches are the coordinator's (coordinator.Config).
 	KVDType      kvshare.DType
 	ReserveAhead int
+	MicroBatches int
 	Log          *slog.Logger
 	// APIKeys and TLS secure the coordinator's API servers as in ServeOptions. The embedded
 	// etcd and NATS servers listen on loopback only, without TLS.
@@ -83,7 +84,7 @@ func StartDev(ctx context.Context, opt DevOptions) (*Dev, error) {
 	api := ServeOptions{GRPCAddr: opt.GRPCAddr, HTTPAddr: opt.HTTPAddr, Keys: opt.APIKeys, TLS: opt.TLS}
 	co, err := StartCoordinator(ctx, d.Endpoints, coordinator.Config{ID: "coordinator-1", ModelDir: opt.ModelDir,
 		ModelConfig: opt.ModelConfig, PublishWeights: !opt.WorkerModels && opt.Weights == nil, Plan: opt.Plan,
-		KVDType: opt.KVDType, ReserveAhead: opt.ReserveAhead, Log: opt.Log}, api, dial)
+		KVDType: opt.KVDType, ReserveAhead: opt.ReserveAhead, MicroBatches: opt.MicroBatches, Log: opt.Log}, api, dial)
 	if err != nil {
 		d.Close()
 		return nil, err
