@@ -200,8 +200,14 @@ func (l *ledger) Fits(tokens int) error {
 // When none has room, cached prefix snapshots are dropped, least recently used first, until
 // one has or none is left.
 func (l *ledger) Reserve(seq uint64, tokens int) bool {
+	return l.evicting(func() bool { return l.reserve(seq, tokens) })
+}
+
+// evicting runs try until it succeeds, dropping a prefix snapshot after each failure, or until
+// there is none left to drop.
+func (l *ledger) evicting(try func() bool) bool {
 	for {
-		if ok := l.reserve(seq, tokens); ok || l.evict == nil || !l.evict() {
+		if ok := try(); ok || l.evict == nil || !l.evict() {
 			return ok
 		}
 	}
@@ -232,11 +238,7 @@ func (l *ledger) reserve(seq uint64, tokens int) bool {
 // Grow implements engine.Budget: seq's reservation on its replica grows to tokens, dropping
 // prefix snapshots for it when there is no room.
 func (l *ledger) Grow(seq uint64, tokens int) bool {
-	for {
-		if ok := l.grow(seq, tokens); ok || l.evict == nil || !l.evict() {
-			return ok
-		}
-	}
+	return l.evicting(func() bool { return l.grow(seq, tokens) })
 }
 
 func (l *ledger) grow(seq uint64, tokens int) bool {
