@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,34 +155,27 @@ func transfers(seqs map[uint64][2]int, assign map[uint64]int, from, to *shard.Pl
 	return out
 }
 
-// transfer moves one batch: a graft within a worker, or an export and an import between two
-// (returning the bytes sent).
+// transfer moves one batch: a graft within a worker, or the old holder sending the state
+// straight to the new one (returning the bytes sent).
 func (c *Coordinator) transfer(ctx context.Context, t *transfer) (int64, error) {
 	req := pipeline.CtlRequest{Seqs: t.seqs, First: t.first, Last: t.last}
 	if t.from == t.to {
 		req.Op = "graft"
 		return 0, c.ctlOK(ctx, t.to, req)
 	}
-	req.Op = "export"
-	blob, err := c.ctl(ctx, t.from, req)
+	req.Op, req.To = "send", t.to
+	r, err := c.ctl(ctx, t.from, req)
 	if err != nil {
 		return 0, err
 	}
-	if len(blob) == 0 || blob[0] != 0 {
-		return 0, fmt.Errorf("export: %s", replyError(blob))
+	var reply struct {
+		Bytes int64  `json:"bytes"`
+		Error string `json:"error"`
 	}
-	subject, err := c.subj.KV(t.to)
-	if err != nil {
-		return 0, err
+	if err := json.Unmarshal(r, &reply); err != nil || reply.Error != "" {
+		return 0, fmt.Errorf("send: %s", cmp.Or(reply.Error, "unreadable reply"))
 	}
-	r, err := c.cfg.Transport.Request(ctx, subject, blob[1:])
-	if err != nil {
-		return 0, err
-	}
-	if e := replyError(r); e != "" {
-		return 0, errors.New(e)
-	}
-	return int64(len(blob) - 1), nil
+	return reply.Bytes, nil
 }
 
 // ctl sends a control request and returns the raw reply.

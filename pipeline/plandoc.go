@@ -50,7 +50,8 @@ func ParsePlanDoc(b []byte) (*PlanDoc, error) {
 //	status                    → WorkerStatus
 //	leave                     → the worker deregisters and stops
 //	prepare first last        → load layers [first,last) beside the stage in force, for the next plan
-//	export seqs first last    → (binary reply) the sequences' state for those layers (Stage.Export)
+//	send seqs first last to   → export the sequences' state for those layers (Stage.Export) and
+//	                            have worker `to` import it, directly; replies {"ok","bytes"}
 //	graft seqs first last     → copy those layers of the sequences into the prepared stage
 //	abort                     → forget the prepared stage
 //	snapshot seqs=[s]         → keep a copy of s's state at its position (a prompt prefix)
@@ -64,6 +65,7 @@ type CtlRequest struct {
 	First int      `json:"first,omitempty"`
 	Last  int      `json:"last,omitempty"`
 	Seqs  []uint64 `json:"seqs,omitempty"`
+	To    string   `json:"to,omitempty"` // send: the worker that imports
 }
 
 // WorkerStatus is what a worker reports about itself.

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,14 +40,8 @@ func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
 		return ok, nil
 	case "prepare":
 		return ok, w.prepare(req.First, req.Last)
-	case "export":
-		w.run.Lock()
-		defer w.run.Unlock()
-		if w.stage == nil {
-			return nil, fmt.Errorf("export: no stage")
-		}
-		b, err := w.stage.Export(req.Seqs, req.First, req.Last)
-		return append([]byte{0}, b...), err // a 0 byte marks a binary (not JSON) reply
+	case "send":
+		return w.send(req)
 	case "graft":
 		w.run.Lock()
 		defer w.run.Unlock()
@@ -92,6 +87,42 @@ func (w *Worker) prepare(first, last int) error {
 	w.prepared = pipeline.NewStage(m, 0)
 	w.run.Unlock()
 	return nil
+}
+
+// sendTimeout bounds one state transfer to another worker.
+const sendTimeout = 2 * time.Minute
+
+// send exports the state of req.Seqs for layers [req.First, req.Last) and has worker req.To
+// import it into its prepared stage, straight over NATS: state never passes through the
+// coordinator. The reply counts the bytes sent.
+func (w *Worker) send(req pipeline.CtlRequest) ([]byte, error) {
+	w.run.Lock()
+	if w.stage == nil {
+		w.run.Unlock()
+		return nil, fmt.Errorf("send: no stage")
+	}
+	b, err := w.stage.Export(req.Seqs, req.First, req.Last)
+	w.run.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	subject, err := w.subj.KV(req.To)
+	if err != nil {
+		return nil, fmt.Errorf("send to %q: %w", req.To, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	r, err := w.cfg.Transport.Request(ctx, subject, b)
+	if err != nil {
+		return nil, fmt.Errorf("send to %s: %w", req.To, err)
+	}
+	var reply struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(r, &reply); err != nil || reply.Error != "" {
+		return nil, fmt.Errorf("import on %s: %s", req.To, cmp.Or(reply.Error, "unreadable reply"))
+	}
+	return json.Marshal(map[string]any{"ok": true, "bytes": len(b)})
 }
 
 // onImport takes sequence state (Stage.Export bytes) into the prepared stage.
