@@ -38,7 +38,9 @@ type Coordinator struct {
 
 // StartCoordinator dials ep, starts the coordinator (it campaigns, plans and serves once it
 // leads) and its API servers as api says; they serve the coordinator's metrics unless
-// api.Metrics is set.
+// api.Metrics is set. The servers serve co.Front(): while another coordinator leads, every
+// API call is forwarded to it. cfg.AdvertiseGRPC defaults to api.AdvertiseGRPC, else the bound
+// gRPC address (see ServeOptions).
 func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config, api ServeOptions, opt DialOptions) (*Coordinator, error) {
 	var co *coordinator.Coordinator
 	var mu sync.Mutex
@@ -49,8 +51,16 @@ func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config,
 			co.NATSReconnected()
 		}
 	}
+	ls, err := listen(api)
+	if err != nil {
+		return nil, fmt.Errorf("api servers: %w", err)
+	}
+	if cfg.AdvertiseGRPC == "" {
+		cfg.AdvertiseGRPC = ls.advertise(api)
+	}
 	cl, err := Dial(ctx, ep, opt)
 	if err != nil {
+		ls.close()
 		return nil, err
 	}
 	cfg.Cluster, cfg.Registry, cfg.Transport, cfg.JetStream = clusterName(ep), cl.Registry, cl.Transport, cl.JetStream
@@ -58,6 +68,7 @@ func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config,
 	co, err = coordinator.New(cfg)
 	mu.Unlock()
 	if err != nil {
+		ls.close()
 		cl.Close()
 		return nil, err
 	}
@@ -67,11 +78,7 @@ func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config,
 	if api.Log == nil {
 		api.Log = cfg.Log
 	}
-	srv, err := Serve(co, api)
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("api servers: %w", err)
-	}
+	srv := ls.serve(co.Front(), api)
 	ctx, cancel := context.WithCancel(ctx)
 	c := &Coordinator{Coordinator: co, Servers: srv, clients: cl, done: make(chan error, 1), cancel: cancel}
 	go func() { c.done <- co.Run(ctx) }()

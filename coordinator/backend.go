@@ -157,6 +157,9 @@ func workerStatus(id string, cordoned bool, mem int64, doc *pipeline.PlanDoc, r 
 // Route returns the plan in force and its epoch, once the coordinator serves.
 func (c *Coordinator) Route() (pipeline.Route, bool) { return c.exec.Route() }
 
+// AdvertiseGRPC is the gRPC address this coordinator registered for standbys ("" if none).
+func (c *Coordinator) AdvertiseGRPC() string { return c.cfg.AdvertiseGRPC }
+
 // ID is the coordinator's id.
 func (c *Coordinator) ID() string { return c.cfg.ID }
 

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,7 +61,17 @@ type Config struct {
 	// old (default 10 s); a negative interval means never (operators run rebalance).
 	RebalanceGain     float64
 	RebalanceInterval time.Duration
-	Log               *slog.Logger
+	// AdvertiseGRPC is the gRPC address (host:port) other coordinators reach this one at: it is
+	// registered with the coordinator's membership, and standbys forward their requests to the
+	// leader's ("": none, standbys cannot forward to this coordinator).
+	AdvertiseGRPC string
+	// LeaderTLS, when not nil, is the TLS client configuration for forwarding to the leader
+	// (the CA and name of the coordinators' server certificate); nil means plain text.
+	LeaderTLS *tls.Config
+	// FollowInterval is how often a standby reads the election's leader and checks its health
+	// (default 1 s).
+	FollowInterval time.Duration
+	Log            *slog.Logger
 }
 
 // Coordinator plans the cluster and serves requests.
@@ -79,6 +90,7 @@ type Coordinator struct {
 	warmUps atomic.Uint64
 	subj    transport.Subjects
 	sched   *engine.Scheduler
+	follow  *follower // the leader, for a coordinator that does not serve
 
 	planMu   sync.Mutex // serialises plan changes (the plan loop, operators)
 	mu       sync.Mutex
@@ -108,8 +120,15 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.RebalanceInterval == 0 {
 		cfg.RebalanceInterval = 10 * time.Second
 	}
+	if cfg.FollowInterval <= 0 {
+		cfg.FollowInterval = time.Second
+	}
+	if err := ValidateAdvertise(cfg.AdvertiseGRPC); err != nil {
+		return nil, fmt.Errorf("coordinator: %w", err)
+	}
 	c := &Coordinator{cfg: cfg, log: cfg.Log.With("coordinator", cfg.ID), members: map[string]registry.Member{}, weights: map[string]int64{},
 		suspects: map[string]bool{}, wake: make(chan struct{}, 1), close: func() {}}
+	c.follow = newFollower(c, cfg.FollowInterval)
 	err := c.loadModel()
 	if err != nil {
 		return nil, err
@@ -184,7 +203,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		return fmt.Errorf("coordinator %s: %w", c.cfg.ID, err)
 	}
 	defer g.Shutdown()
-	reg, err := c.cfg.Registry.Register(ctx, registry.Member{ID: c.cfg.ID, GossipAddr: g.LocalAddr(), Labels: map[string]string{"role": "coordinator"}})
+	reg, err := c.cfg.Registry.Register(ctx, registry.Member{ID: c.cfg.ID, Addr: c.cfg.AdvertiseGRPC, GossipAddr: g.LocalAddr(), Labels: map[string]string{"role": "coordinator"}})
 	if err != nil {
 		return fmt.Errorf("coordinator %s: register: %w", c.cfg.ID, err)
 	}
@@ -192,6 +211,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	go gossip.KeepJoined(ctx, g, registry.GossipSeeds(c.cfg.Registry), c.log)
 	go c.watchGossip(ctx, g)
 	go c.watchDeposed(ctx)
+	go c.follow.run(ctx)
 	go c.sched.Run(ctx)
 	for ctx.Err() == nil {
 		if err := c.lead(ctx); err != nil {

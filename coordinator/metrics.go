@@ -14,6 +14,7 @@ import (
 type counters struct {
 	requests, requestErrors, tokens atomic.Int64
 	migratedSeqs, migratedBytes     atomic.Int64
+	forwarded                       atomic.Int64 // calls a standby forwarded to the leader
 }
 
 // MetricsHandler serves the coordinator's metrics in the Prometheus text format (version
@@ -35,6 +36,12 @@ func (c *Coordinator) writeMetrics(ctx context.Context, w io.Writer) {
 		ready = 1
 	}
 	gauge(w, "hymbaserve_ready", "1 when this coordinator serves a plan", float64(ready))
+	forwarding := 0
+	if ready == 0 && c.follow.reachable() {
+		forwarding = 1
+	}
+	gauge(w, "hymbaserve_forwarding", "1 when this coordinator is a standby that forwards to a reachable leader", float64(forwarding))
+	counter(w, "hymbaserve_forwarded_requests_total", "API calls this coordinator forwarded to the leader", float64(c.stats.forwarded.Load()))
 	if st != nil {
 		gauge(w, "hymbaserve_plan_epoch", "revision of the plan in force", float64(st.PlanEpoch))
 	}

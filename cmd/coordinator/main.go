@@ -30,6 +30,8 @@ type options struct {
 	id, cluster, etcd, nats    string
 	model, dataDir             string
 	grpcAddr, httpAddr         string
+	advertiseGRPC              string
+	leaderCA, leaderName       string
 	publish                    bool
 	stages, replicas, maxBatch int
 	microBatches, reserveAhead int
@@ -64,6 +66,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.model, "model", "", "Hugging Face model directory; default: the demo checkpoint (random weights)")
 	fs.StringVar(&o.dataDir, "data", "", "with --dev: data directory for etcd and JetStream (default: a temporary one)")
 	fs.StringVar(&o.grpcAddr, "grpc", "127.0.0.1:7070", "gRPC listen address")
+	fs.StringVar(&o.advertiseGRPC, "advertise-grpc", "", "gRPC address HOST:PORT other coordinators reach this one at: standbys forward every request to the leader's (default: --grpc, unless its host is a wildcard such as 0.0.0.0)")
 	fs.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "OpenAI-compatible HTTP listen address")
 	fs.BoolVar(&o.publish, "publish-weights", true, "publish the weights to the NATS Object Store for workers without a model directory")
 	fs.IntVar(&o.stages, "stages", 0, "pin the pipeline depth (0: the planner chooses)")
@@ -81,6 +84,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.apiKeysFile, "api-keys-file", "", "file of API keys clients must send (Authorization: Bearer KEY), one per line; re-read on change and on SIGHUP")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) of the gRPC and HTTP servers: both then speak TLS only; re-read on change")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&o.leaderCA, "leader-tls-ca", "", "with --tls-cert: PEM CA bundle that verifies the leader's server certificate when a standby forwards to it (default: the system roots)")
+	fs.StringVar(&o.leaderName, "leader-tls-server-name", "", "with --tls-cert: the name the leader's certificate must hold (default: the first name in --tls-cert, which the coordinators share)")
 	o.etcdTLS = cluster.TLSFlags(fs, "etcd", "etcd")
 	o.natsTLS = cluster.TLSFlags(fs, "nats", "NATS")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +96,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, errors.New("give both --tls-cert and --tls-key, or neither")
+	}
+	if err := coordinator.ValidateAdvertise(o.advertiseGRPC); err != nil {
+		return nil, fmt.Errorf("--advertise-grpc: %w", err)
+	}
+	if o.tlsCert == "" && (o.leaderCA != "" || o.leaderName != "") {
+		return nil, errors.New("--leader-tls-ca and --leader-tls-server-name need --tls-cert: coordinators speak TLS to each other only when they serve it")
 	}
 	kv, err := kvshare.ParseDType(o.kvDType)
 	if err != nil {
@@ -119,6 +130,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	leaderTLS, err := leaderTLSConfig(o)
+	if err != nil {
+		return err
+	}
 	plan := shard.Options{Stages: o.stages, Replicas: o.replicas}
 	if o.dev {
 		return runDev(ctx, o, plan, api, log, stdout)
@@ -132,14 +147,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	reg := registry.DefaultOptions()
 	reg.TTL, reg.ElectionTTL, reg.Logger = o.leaseTTL, o.electionTTL, log
 	co, err := cluster.StartCoordinator(ctx, ep, coordinator.Config{ID: o.id, ModelDir: o.model, PublishWeights: o.publish,
-		Plan: plan, MaxBatch: o.maxBatch, MicroBatches: o.microBatches, KVDType: o.kv, ReserveAhead: o.reserveAhead, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, Log: log},
+		Plan: plan, MaxBatch: o.maxBatch, MicroBatches: o.microBatches, KVDType: o.kv, ReserveAhead: o.reserveAhead, Gossip: gcfg, RebalanceInterval: o.rebalanceInterval, LeaderTLS: leaderTLS, Log: log},
 		api, cluster.DialOptions{Registry: reg, Log: log})
 	if err != nil {
 		return err
 	}
 	defer co.Close()
-	fmt.Fprintf(stdout, "coordinator %s: grpc=%s http=%s tls=%v api-keys=%v (serving once it leads and the plan is loaded)\n",
-		o.id, co.Servers.GRPCAddr, co.Servers.HTTPAddr, co.Servers.TLS, api.Keys != nil)
+	if co.AdvertiseGRPC() == "" {
+		log.Warn("no gRPC address to advertise (--grpc listens on a wildcard): standbys cannot forward to this coordinator while it leads; set --advertise-grpc")
+	}
+	fmt.Fprintf(stdout, "coordinator %s: grpc=%s http=%s tls=%v api-keys=%v advertise-grpc=%q (serving once it leads and the plan is loaded; forwarding to the leader until then)\n",
+		o.id, co.Servers.GRPCAddr, co.Servers.HTTPAddr, co.Servers.TLS, api.Keys != nil, co.AdvertiseGRPC())
 	select {
 	case <-ctx.Done():
 		return nil
