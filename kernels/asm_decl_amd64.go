@@ -26,7 +26,8 @@ const (
 	asmOffDotScale  = 80
 	asmOffDotTbuf   = 84
 	asmOffPVKmask   = 72
-	asmOffPVTbuf    = 80
+	asmOffPVLdo     = 80
+	asmOffPVTbuf    = 88
 	asmOffSumOut    = 16
 	asmOffScanKmask = 88
 	asmOffSmSum     = 36
@@ -49,7 +50,7 @@ type dotArgs struct {
 
 // pvArgs is the argument block of pvAccum.
 type pvArgs struct {
-	o, p, v unsafe.Pointer // heads outputs vd apart; weights p[h*ldp+i]; value rows ldv apart
+	o, p, v unsafe.Pointer // heads outputs ldo apart; weights p[h*ldp+i]; value rows ldv apart
 	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last vd mod 8 columns
 	vd      int
 	ldv     int
@@ -57,6 +58,7 @@ type pvArgs struct {
 	rows    int
 	heads   int
 	kmask   int       // AVX-512: lane mask of the last vd mod 16 columns
+	ldo     int       // head stride of the outputs (floats)
 	tbuf    [8]uint16 // AVX2, bf16 values: the zero-padded last vd mod 8 columns of a value row
 }
 
@@ -206,6 +208,153 @@ func siluMulY(a *siluArgs)
 //go:noescape
 func softplusAddY(a *siluArgs)
 
+//go:noescape
+func qkGroupZx1(a *dotArgs)
+
+//go:noescape
+func qkGroupZx2(a *dotArgs)
+
+//go:noescape
+func qkGroupZx3(a *dotArgs)
+
+//go:noescape
+func qkGroupZx4(a *dotArgs)
+
+//go:noescape
+func qkGroupZx5(a *dotArgs)
+
+//go:noescape
+func qkGroupZx6(a *dotArgs)
+
+//go:noescape
+func pvGroupZx1(a *pvArgs)
+
+//go:noescape
+func pvGroupZx2(a *pvArgs)
+
+//go:noescape
+func pvGroupZx3(a *pvArgs)
+
+//go:noescape
+func pvGroupZx4(a *pvArgs)
+
+//go:noescape
+func pvGroupZx5(a *pvArgs)
+
+//go:noescape
+func pvGroupZx6(a *pvArgs)
+
+//go:noescape
+func qkGroup16Zx1(a *dotArgs)
+
+//go:noescape
+func qkGroup16Zx2(a *dotArgs)
+
+//go:noescape
+func qkGroup16Zx3(a *dotArgs)
+
+//go:noescape
+func qkGroup16Zx4(a *dotArgs)
+
+//go:noescape
+func qkGroup16Zx5(a *dotArgs)
+
+//go:noescape
+func qkGroup16Zx6(a *dotArgs)
+
+//go:noescape
+func pvGroup16Zx1(a *pvArgs)
+
+//go:noescape
+func pvGroup16Zx2(a *pvArgs)
+
+//go:noescape
+func pvGroup16Zx3(a *pvArgs)
+
+//go:noescape
+func pvGroup16Zx4(a *pvArgs)
+
+//go:noescape
+func pvGroup16Zx5(a *pvArgs)
+
+//go:noescape
+func pvGroup16Zx6(a *pvArgs)
+
+//go:noescape
+func qkGroupYx1(a *dotArgs)
+
+//go:noescape
+func qkGroupYx2(a *dotArgs)
+
+//go:noescape
+func qkGroupYx3(a *dotArgs)
+
+//go:noescape
+func qkGroupYx4(a *dotArgs)
+
+//go:noescape
+func qkGroupYx5(a *dotArgs)
+
+//go:noescape
+func qkGroupYx6(a *dotArgs)
+
+//go:noescape
+func pvGroupYx1(a *pvArgs)
+
+//go:noescape
+func pvGroupYx2(a *pvArgs)
+
+//go:noescape
+func pvGroupYx3(a *pvArgs)
+
+//go:noescape
+func pvGroupYx4(a *pvArgs)
+
+//go:noescape
+func pvGroupYx5(a *pvArgs)
+
+//go:noescape
+func pvGroupYx6(a *pvArgs)
+
+//go:noescape
+func qkGroup16Yx1(a *dotArgs)
+
+//go:noescape
+func qkGroup16Yx2(a *dotArgs)
+
+//go:noescape
+func qkGroup16Yx3(a *dotArgs)
+
+//go:noescape
+func qkGroup16Yx4(a *dotArgs)
+
+//go:noescape
+func qkGroup16Yx5(a *dotArgs)
+
+//go:noescape
+func qkGroup16Yx6(a *dotArgs)
+
+//go:noescape
+func pvGroup16Yx1(a *pvArgs)
+
+//go:noescape
+func pvGroup16Yx2(a *pvArgs)
+
+//go:noescape
+func pvGroup16Yx3(a *pvArgs)
+
+//go:noescape
+func pvGroup16Yx4(a *pvArgs)
+
+//go:noescape
+func pvGroup16Yx5(a *pvArgs)
+
+//go:noescape
+func pvGroup16Yx6(a *pvArgs)
+
+// maxGroup is the most query heads one grouped attention kernel computes.
+const maxGroup = 6
+
 var mmZbf16 = [...]func(*tileArgs){nil, mmZbf16x1, mmZbf16x2, mmZbf16x3, mmZbf16x4, mmZbf16x5, mmZbf16x6}
 
 var mmZf32 = [...]func(*tileArgs){nil, mmZf32x1, mmZf32x2, mmZf32x3, mmZf32x4, mmZf32x5, mmZf32x6}
@@ -213,3 +362,19 @@ var mmZf32 = [...]func(*tileArgs){nil, mmZf32x1, mmZf32x2, mmZf32x3, mmZf32x4, m
 var mmYbf16 = [...]func(*tileArgs){nil, mmYbf16x1, mmYbf16x2, mmYbf16x3}
 
 var mmYf32 = [...]func(*tileArgs){nil, mmYf32x1, mmYf32x2, mmYf32x3}
+
+var qkGroupZ = [...]func(*dotArgs){nil, qkGroupZx1, qkGroupZx2, qkGroupZx3, qkGroupZx4, qkGroupZx5, qkGroupZx6}
+
+var pvGroupZ = [...]func(*pvArgs){nil, pvGroupZx1, pvGroupZx2, pvGroupZx3, pvGroupZx4, pvGroupZx5, pvGroupZx6}
+
+var qkGroup16Z = [...]func(*dotArgs){nil, qkGroup16Zx1, qkGroup16Zx2, qkGroup16Zx3, qkGroup16Zx4, qkGroup16Zx5, qkGroup16Zx6}
+
+var pvGroup16Z = [...]func(*pvArgs){nil, pvGroup16Zx1, pvGroup16Zx2, pvGroup16Zx3, pvGroup16Zx4, pvGroup16Zx5, pvGroup16Zx6}
+
+var qkGroupY = [...]func(*dotArgs){nil, qkGroupYx1, qkGroupYx2, qkGroupYx3, qkGroupYx4, qkGroupYx5, qkGroupYx6}
+
+var pvGroupY = [...]func(*pvArgs){nil, pvGroupYx1, pvGroupYx2, pvGroupYx3, pvGroupYx4, pvGroupYx5, pvGroupYx6}
+
+var qkGroup16Y = [...]func(*dotArgs){nil, qkGroup16Yx1, qkGroup16Yx2, qkGroup16Yx3, qkGroup16Yx4, qkGroup16Yx5, qkGroup16Yx6}
+
+var pvGroup16Y = [...]func(*pvArgs){nil, pvGroup16Yx1, pvGroup16Yx2, pvGroup16Yx3, pvGroup16Yx4, pvGroup16Yx5, pvGroup16Yx6}

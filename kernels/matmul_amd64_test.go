@@ -71,6 +71,7 @@ func TestAsmLayout(t *testing.T) {
 		{"dotArgs.scale", unsafe.Offsetof(dotArgs{}.scale), asmOffDotScale},
 		{"dotArgs.tbuf", unsafe.Offsetof(dotArgs{}.tbuf), asmOffDotTbuf},
 		{"pvArgs.kmask", unsafe.Offsetof(pvArgs{}.kmask), asmOffPVKmask},
+		{"pvArgs.ldo", unsafe.Offsetof(pvArgs{}.ldo), asmOffPVLdo},
 		{"pvArgs.tbuf", unsafe.Offsetof(pvArgs{}.tbuf), asmOffPVTbuf},
 		{"sumArgs.out", unsafe.Offsetof(sumArgs{}.out), asmOffSumOut},
 	} {

@@ -34,6 +34,7 @@ const (
 	asmOffDotScale = %d
 	asmOffDotTbuf  = %d
 	asmOffPVKmask  = %d
+	asmOffPVLdo    = %d
 	asmOffPVTbuf   = %d
 	asmOffSumOut   = %d
 	asmOffScanKmask = %d
@@ -57,7 +58,7 @@ type dotArgs struct {
 
 // pvArgs is the argument block of pvAccum.
 type pvArgs struct {
-	o, p, v unsafe.Pointer // heads outputs vd apart; weights p[h*ldp+i]; value rows ldv apart
+	o, p, v unsafe.Pointer // heads outputs ldo apart; weights p[h*ldp+i]; value rows ldv apart
 	ymask   unsafe.Pointer // AVX2: 8 int32 lane masks of the last vd mod 8 columns
 	vd      int
 	ldv     int
@@ -65,6 +66,7 @@ type pvArgs struct {
 	rows    int
 	heads   int
 	kmask   int // AVX-512: lane mask of the last vd mod 16 columns
+	ldo     int // head stride of the outputs (floats)
 	tbuf    [8]uint16 // AVX2, bf16 values: the zero-padded last vd mod 8 columns of a value row
 }
 
@@ -105,7 +107,7 @@ type sumArgs struct {
 	n   int // floats, a multiple of 64
 	out float32
 }
-`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, dTbuf, pKmask, pTbuf, sOut, scKmask, smSum, slKmask)
+`, maxR, maxT, maxR, maxT, maxR*maxT, offNB, offTail, offOut, dScale, dTbuf, pKmask, pLdo, pTbuf, sOut, scKmask, smSum, slKmask)
 	var tables strings.Builder
 	for _, isa := range []struct{ name, tmax string }{{"Z", "6"}, {"Y", "3"}} {
 		for _, dt := range []string{"bf16", "f32"} {
@@ -125,6 +127,26 @@ type sumArgs struct {
 			fmt.Fprintf(&b, "\n//go:noescape\nfunc "+fn+"\n", isa.name)
 		}
 	}
+	groupDecls(&b, &tables)
 	b.WriteString(tables.String())
 	return b.String()
+}
+
+// groupDecls declares the grouped attention kernels and their tables by head count,
+// qkGroupZ[hn] (nil at 0) and so on.
+func groupDecls(b, tables *strings.Builder) {
+	for _, isa := range []string{"Z", "Y"} {
+		for _, e := range []elem{"f32", "bf16"} {
+			for _, k := range []struct{ kind, arg string }{{"qkGroup", "dotArgs"}, {"pvGroup", "pvArgs"}} {
+				fmt.Fprintf(tables, "\nvar %s = [...]func(*%s){nil", groupTable(k.kind, isa, e), k.arg)
+				for hn := 1; hn <= maxGroup; hn++ {
+					name := groupName(k.kind, isa, e, hn)
+					fmt.Fprintf(b, "\n//go:noescape\nfunc %s(a *%s)\n", name, k.arg)
+					fmt.Fprintf(tables, ", %s", name)
+				}
+				tables.WriteString("}\n")
+			}
+		}
+	}
+	fmt.Fprintf(b, "\n// maxGroup is the most query heads one grouped attention kernel computes.\nconst maxGroup = %d\n", maxGroup)
 }

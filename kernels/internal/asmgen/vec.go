@@ -5,7 +5,7 @@ import "fmt"
 // Layouts of dotArgs, pvArgs and sumArgs (see declFile).
 const (
 	dQ, dK, dSc, dYmask, dHd, dLdk, dLdsc, dRows, dHeads, dKmask, dScale, dTbuf = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 84
-	pO, pP, pV, pYmask, pVd, pLdv, pLdp, pRows, pHeads, pKmask, pTbuf           = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
+	pO, pP, pV, pYmask, pVd, pLdv, pLdp, pRows, pHeads, pKmask, pLdo, pTbuf     = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88
 	sP, sN, sOut                                                                = 0, 8, 16
 )
 
@@ -21,6 +21,7 @@ func vecZFile() string {
 	genSoftplus(f, "Z")
 	genDots(f, "Z", "bf16")
 	genPV(f, "Z", "bf16")
+	groupFiles(f, "Z")
 	expData(f)
 	return f.b.String()
 }
@@ -37,6 +38,7 @@ func vecYFile() string {
 	genSoftplus(f, "Y")
 	genDots(f, "Y", "bf16")
 	genPV(f, "Y", "bf16")
+	groupFiles(f, "Y")
 	expData(f)
 	return f.b.String()
 }
@@ -238,7 +240,7 @@ func dotTail16(f *file, isa string) {
 }
 
 // genPV writes pvAccum: o_h[c] = fma(p[h*ldp+i], v_i[c], o_h[c]) for i < rows in order, for
-// every head h < heads and column c < vd. Each element sees the same sequence of fused
+// every head h < heads (ldo apart) and column c < vd. Each element sees the same sequence of fused
 // multiply-adds whatever the chunking, so both ISAs give the same bits; the bf16 variant
 // widens each value exactly first, so it gives the bits of the f32 kernel on widened rows.
 func genPV(f *file, isa string, e elem) {
@@ -276,7 +278,8 @@ func genPV(f *file, isa string, e elem) {
 		pvTail16(f, isa, small)
 	}
 	f.label("nexthead")
-	f.i("LEAQ (R14)(BX*4), R14")
+	f.i("MOVQ %d(DI), AX", pLdo)
+	f.i("LEAQ (R14)(AX*4), R14")
 	f.i("ADDQ R12, R15")
 	f.i("DECQ R11")
 	f.i("JNZ headloop")
