@@ -34,6 +34,7 @@ type Coordinator struct {
 	clients *Clients
 	done    chan error
 	cancel  context.CancelFunc
+	once    sync.Once
 }
 
 // StartCoordinator dials ep, starts the coordinator (it campaigns, plans and serves once it
@@ -88,13 +89,15 @@ func StartCoordinator(ctx context.Context, ep Endpoints, cfg coordinator.Config,
 // Done delivers Run's result when the coordinator stops.
 func (c *Coordinator) Done() <-chan error { return c.done }
 
-// Close stops the coordinator, its servers and its clients.
+// Close stops the coordinator, its servers and its clients. Later calls do nothing.
 func (c *Coordinator) Close() {
-	c.Servers.Close()
-	c.cancel()
-	<-c.done
-	c.done <- nil
-	c.clients.Close()
+	c.once.Do(func() {
+		c.Servers.Close()
+		c.cancel()
+		<-c.done
+		c.done <- nil
+		c.clients.Close()
+	})
 }
 
 func clusterName(ep Endpoints) string {

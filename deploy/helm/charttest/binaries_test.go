@@ -17,7 +17,8 @@ import (
 // against real etcd and NATS servers, serve every probe path of their pods. Then the
 // rendered uncordon init script and preStop drain hook run against them: the drained worker
 // must end up holding no layers while the coordinator stays ready, and the uncordon script
-// must succeed at its first try. The flags the chart renders with every security option set
+// must succeed at its first try. A second coordinator run with the rendered arguments is a
+// Ready standby that serves the API by forwarding to the first. The flags the chart renders with every security option set
 // must be flags of the binaries.
 func TestBinaries(t *testing.T) {
 	if testing.Short() {
@@ -43,6 +44,7 @@ func TestBinaries(t *testing.T) {
 	// The order of a rolling update: the old pod's preStop hook, then the new pod's init.
 	t.Run("preStop drain", func(t *testing.T) { runDrain(t, bin, r, cl) })
 	t.Run("uncordon init container", func(t *testing.T) { runUncordon(t, bin, r, cl) })
+	t.Run("standby coordinator", func(t *testing.T) { runStandby(t, bin, r, cl) })
 }
 
 // checkSubcommand runs `hymbactl SUB -h`: it must print SUB's usage with the --addr flag the
@@ -68,7 +70,8 @@ type cluster struct {
 	coordGRPC, coordHTTP string
 	workers              []string // worker health base URLs
 	ids                  []string
-	procs                []*proc // the workers' processes
+	procs                []*proc           // the workers' processes
+	ep                   map[string]string // the flags that point a process at the test's servers
 }
 
 var (
@@ -90,7 +93,7 @@ func startCluster(t *testing.T, bin string, r *rendering) *cluster {
 	t.Cleanup(ns.Close)
 	ep := map[string]string{"--etcd": strings.Join(etcd.Endpoints(), ","), "--nats": ns.ClientURL(),
 		"--gossip": "127.0.0.1:0", "--gossip-advertise": ""}
-	cl := &cluster{ids: []string{"charttest-w0", "charttest-w1"}}
+	cl := &cluster{ids: []string{"charttest-w0", "charttest-w1"}, ep: ep}
 	for _, id := range cl.ids {
 		w := startProc(t, filepath.Join(bin, "worker"), renderedArgs(t, r.wc, merge(ep, map[string]string{
 			"--id": id, "--http": "127.0.0.1:0"}))...)
@@ -98,7 +101,7 @@ func startCluster(t *testing.T, bin string, r *rendering) *cluster {
 		cl.procs = append(cl.procs, w)
 	}
 	c := startProc(t, filepath.Join(bin, "coordinator"), renderedArgs(t, r.cc, merge(ep, map[string]string{
-		"--id": "charttest-c0", "--grpc": "127.0.0.1:0", "--http": "127.0.0.1:0"}))...)
+		"--id": "charttest-c0", "--grpc": "127.0.0.1:0", "--http": "127.0.0.1:0", "--advertise-grpc": ""}))...)
 	cl.coordGRPC = c.waitFor(t, grpcLine, 60*time.Second)
 	cl.coordHTTP = "http://" + c.waitFor(t, httpLine, time.Second)
 	return cl

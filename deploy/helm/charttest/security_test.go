@@ -42,6 +42,7 @@ func checkSecurity(t *testing.T, r *rendering) {
 	}
 	if s.serverSecret != "" {
 		coord["--tls-cert"], coord["--tls-key"] = secretFile{s.serverSecret, "tls.crt"}, secretFile{s.serverSecret, "tls.key"}
+		coord["--leader-tls-ca"] = secretFile{s.serverSecret, "ca.crt"} // standbys verify the leader with it
 	}
 	client := map[string]secretFile{}
 	for svc, external := range map[string]bool{"etcd": s.etcdExternal, "nats": s.natsExternal} {

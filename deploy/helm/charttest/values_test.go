@@ -59,6 +59,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"logLevel=verbose", "/logLevel"},
 		{"clusterName=no spaces", "/clusterName"},
 		{"metrics.serviceMonitor.interval=1.5s", "/metrics/serviceMonitor/interval"},
+		{"coordinator.pdb.minAvailable=0", "/coordinator/pdb/minAvailable"},
 	} {
 		vals := map[string]any{}
 		if err := strvals.ParseInto(tc.set, vals); err != nil {
@@ -90,6 +91,7 @@ func TestValueChecks(t *testing.T) {
 		{[]string{"security.tls.enabled=true", "security.tls.clientSecret=c", "etcd.enabled=false", "etcd.endpoints[0]=http://etcd:2379"},
 			`etcd.endpoints: "http://etcd:2379" is not https://`},
 		{[]string{"worker.autoscaling.enabled=true", "worker.autoscaling.minReplicas=9"}, "worker.autoscaling: minReplicas 9 is above maxReplicas 8"},
+		{[]string{"coordinator.replicas=1"}, "coordinator.pdb.minAvailable: 1 of 1 coordinators would allow no eviction"},
 	} {
 		vals := map[string]any{}
 		for _, s := range tc.set {

@@ -138,6 +138,10 @@ func checkCoordinator(t *testing.T, r *rendering) {
 	checkProbe(t, r.cc, "readiness", r.cc.ReadinessProbe, "/readyz", "http")
 	checkPodName(t, r.cc, f)
 	checkGossip(t, r.cc, f)
+	if want := fmt.Sprintf("$(POD_IP):%d", namedPort(r.cc, "grpc")); f["--advertise-grpc"] != want {
+		t.Errorf("coordinator --advertise-grpc=%s, want %s: standbys forward to the leader's pod", f["--advertise-grpc"], want)
+	}
+	checkCoordinatorRollout(t, r)
 	if f["--cluster"] != r.value(t, "clusterName") {
 		t.Errorf("coordinator --cluster=%s, clusterName %v", f["--cluster"], r.value(t, "clusterName"))
 	}

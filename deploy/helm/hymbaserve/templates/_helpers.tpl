@@ -225,6 +225,7 @@ paths under /etc/hymbaserve and the flags below point the binaries at them.
 {{- if include "hymbaserve.serverTLS" . }}
 - --tls-cert=/etc/hymbaserve/tls/server/tls.crt
 - --tls-key=/etc/hymbaserve/tls/server/tls.key
+- --leader-tls-ca=/etc/hymbaserve/tls/server/ca.crt
 {{- end }}
 {{- end }}
 
@@ -333,6 +334,10 @@ are checked by values.schema.json.
 {{- end }}
 {{- if and (not $v.coordinator.publishWeights) (not $v.model.mountOnWorkers) }}
 {{- fail "coordinator.publishWeights: workers without the model (model.mountOnWorkers false) fetch their layers from the Object Store, so the coordinator must publish them" }}
+{{- end }}
+{{- $cp := $v.coordinator.pdb }}
+{{- if and $cp.enabled (not (kindIs "string" $cp.minAvailable)) (ge (int $cp.minAvailable) (int $v.coordinator.replicas)) }}
+{{- fail (printf "coordinator.pdb.minAvailable: %d of %d coordinators would allow no eviction and block every node drain; run more coordinators or set coordinator.pdb.enabled=false" (int $cp.minAvailable) (int $v.coordinator.replicas)) }}
 {{- end }}
 {{- $a := $v.worker.autoscaling }}
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
