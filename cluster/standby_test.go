@@ -50,7 +50,9 @@ func TestStandbysForward(t *testing.T) {
 	}
 	leader.Close()
 	d.Coordinator.Close()
+	stopped := time.Now()
 	next, other := waitNewLeader(t, ctx, standbys)
+	took := time.Since(stopped)
 	if id, addr, _ := next.Leader(); id != next.ID() || addr != "" {
 		t.Errorf("the new leader sees leader %q and forwards to %q", id, addr)
 	}
@@ -63,6 +65,8 @@ func TestStandbysForward(t *testing.T) {
 	}
 	waitReadyz(t, ctx, other)
 	checkGreedy(t, ctx, dialCoordinator(t, other), gc.InputIDs, gc.GreedyContinuation)
+	t.Logf("leader stopped: %s served %.2f s later; %s forwarded to it %.2f s after the stop",
+		next.ID(), took.Seconds(), other.ID(), time.Since(stopped).Seconds())
 }
 
 // startStandby starts another coordinator on d's stack (it campaigns after d's).
