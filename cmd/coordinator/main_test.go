@@ -32,6 +32,9 @@ func TestSecurityFlagErrors(t *testing.T) {
 		{[]string{"--etcd-ca", notPEM, "--gossip", "127.0.0.1:0"}, []string{"https://"}},
 		{[]string{"--etcd", "https://127.0.0.1:1", "--etcd-ca", notPEM, "--gossip", "127.0.0.1:0"}, []string{notPEM, "no PEM certificate"}},
 		{[]string{"--dev", "stray"}, []string{`unexpected argument "stray"`}},
+		{[]string{"--dev", "--advertise-grpc", "0.0.0.0:7070"}, []string{"--advertise-grpc", "wildcard"}},
+		{[]string{"--dev", "--advertise-grpc", "coordinator-0"}, []string{"--advertise-grpc", "missing port"}},
+		{[]string{"--dev", "--leader-tls-ca", notPEM}, []string{"--leader-tls-ca", "need --tls-cert"}},
 	} {
 		err := run(tc.args, io.Discard, io.Discard)
 		for _, w := range tc.want {
