@@ -82,8 +82,8 @@ func startStandby(t *testing.T, d *Dev, id string) *Coordinator {
 	return co
 }
 
-func dialCoordinator(t *testing.T, co *Coordinator) *client.Client {
-	c, err := client.Dial(co.Servers.GRPCAddr)
+func dialCoordinator(t *testing.T, co *Coordinator, opts ...client.Option) *client.Client {
+	c, err := client.Dial(co.Servers.GRPCAddr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
