@@ -76,9 +76,7 @@ func (f *follower) refresh(ctx context.Context) {
 	case errors.Is(err, registry.ErrNoLeader):
 		f.set("", nil, err)
 	case err != nil:
-		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			f.c.log.Debug("leader unknown: keeping the last one", "err", err)
-		}
+		f.c.log.Debug("the registry did not say who leads: keeping the last leader", "err", err)
 	case id == f.c.cfg.ID:
 		f.set(id, nil, nil)
 	default:
