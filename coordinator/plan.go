@@ -299,6 +299,10 @@ func (c *Coordinator) wakeAfter(d time.Duration) {
 
 func (c *Coordinator) planOptions() shard.Options {
 	o := shard.DefaultOptions()
+	if c.mcfg.TorchDtype == "float32" || c.mcfg.TorchDtype == "float16" {
+		o.WeightBytes = 4 // workers hold bf16 matrices as bf16 and widen the others to float32
+	}
+	o.StateBytes, o.KVBytes = 4, c.cfg.KVDType.Size() // conv and SSM state are float32
 	p := c.cfg.Plan
 	if p.Stages > 0 {
 		o.Stages = p.Stages

@@ -49,7 +49,7 @@ func LayerCosts(cfg *model.Config, opt Options) []LayerCost {
 // dims are the config's sizes as int64, named as in hymba-architecture.md §3.
 type dims struct {
 	H, I, V, M, D, N, K, R, nh, nkv, hd, vd, W int64
-	ctx, wb, sb                                int64
+	ctx, wb, sb, kb                            int64
 }
 
 func dimsOf(cfg *model.Config, opt Options) dims {
@@ -59,7 +59,7 @@ func dimsOf(cfg *model.Config, opt Options) dims {
 		K: int64(cfg.MambaDConv), R: int64(cfg.MambaDtRank), nh: int64(cfg.NumAttentionHeads),
 		nkv: int64(cfg.NumKeyValueHeads), hd: int64(cfg.HeadDim()), vd: int64(cfg.VDim()),
 		W: int64(cfg.SlidingWindow), ctx: int64(opt.ContextLen), wb: int64(opt.WeightBytes),
-		sb: opt.stateBytes(),
+		sb: opt.stateBytes(), kb: opt.kvBytes(),
 	}
 }
 
@@ -74,12 +74,11 @@ func (d dims) layer(cfg *model.Config, l int) LayerCost {
 	}
 	linear, other := d.layerParams(cfg.OwnsKV(l))
 	kvValues := kvRows * d.nkv * (d.hd + d.vd)
-	state := kvValues + d.D*d.K + d.D*d.N
 	flops := 2*linear + 2*d.nh*(d.hd+d.vd)*rows + 2*d.D*d.K + 8*d.D*d.N
 	return LayerCost{
 		Kind: kind, Layer: l,
 		WeightBytes:      (linear + other) * d.wb,
-		StateBytesPerSeq: state * d.sb,
+		StateBytesPerSeq: kvValues*d.kb + (d.D*d.K+d.D*d.N)*d.sb,
 		FLOPsPerToken:    float64(flops),
 	}
 }

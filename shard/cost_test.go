@@ -95,6 +95,17 @@ func TestLayerCostsScale(t *testing.T) {
 	if short[2].StateBytesPerSeq != base[2].StateBytesPerSeq || short[2].FLOPsPerToken >= base[2].FLOPsPerToken {
 		t.Errorf("consumer at 1000 rows: %+v, at 8192: %+v", short[2], base[2])
 	}
+	// hymbaserve's bf16 K/V cache: K/V values of 2 bytes beside float32 conv and SSM state.
+	kv16 := LayerCosts(cfg, Options{WeightBytes: 2, StateBytes: 4, KVBytes: 2, MaxSeqs: 64, ContextLen: 1000})
+	for _, l := range []int{0, 1, 2} {
+		want := int64(1000*960*2 + 3200*20*4)
+		if l == 2 { // a consumer holds no K/V
+			want = 3200 * 20 * 4
+		}
+		if got := kv16[l].StateBytesPerSeq; got != want {
+			t.Errorf("layer %d, bf16 K/V and float32 state at 1000 rows: %d bytes, want %d", l, got, want)
+		}
+	}
 }
 
 // TestLayerCostsTinyCheckpoint compares the weight bytes with the tensors of the tiny golden

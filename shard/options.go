@@ -37,6 +37,10 @@ type Options struct {
 	// StateBytes is the size of one cached KV, conv or SSM value; 0 means WeightBytes
 	// (the official code stores its caches in the model dtype).
 	StateBytes int `json:"state_bytes,omitempty"`
+	// KVBytes is the size of one cached K/V value when it differs from the conv and SSM
+	// state's (hymbaserve keeps conv and SSM state in float32 and K/V in the
+	// --kv-cache-dtype); 0 means StateBytes.
+	KVBytes int `json:"kv_bytes,omitempty"`
 	// MaxSeqs is the number of concurrent sequences each replica admits; every stage
 	// budgets state memory for that many sequences.
 	MaxSeqs int `json:"max_seqs"`
@@ -62,6 +66,13 @@ func (o Options) stateBytes() int64 {
 	return int64(o.StateBytes)
 }
 
+func (o Options) kvBytes() int64 {
+	if o.KVBytes == 0 {
+		return o.stateBytes()
+	}
+	return int64(o.KVBytes)
+}
+
 func (o Options) hopSeconds() float64 {
 	if o.HopLatency == 0 {
 		return DefaultHopLatency.Seconds()
@@ -76,6 +87,8 @@ func (o Options) validate(cfg *model.Config) error {
 		return fmt.Errorf("shard: Options.WeightBytes must be 2 (bf16) or 4 (fp32), got %d", o.WeightBytes)
 	case o.StateBytes != 0 && o.StateBytes != 2 && o.StateBytes != 4:
 		return fmt.Errorf("shard: Options.StateBytes must be 0 (same as weights), 2 or 4, got %d", o.StateBytes)
+	case o.KVBytes != 0 && o.KVBytes != 2 && o.KVBytes != 4:
+		return fmt.Errorf("shard: Options.KVBytes must be 0 (same as StateBytes), 2 or 4, got %d", o.KVBytes)
 	case o.MaxSeqs < 1 || o.MaxSeqs > maxSeqs:
 		return fmt.Errorf("shard: Options.MaxSeqs must be in [1, %d], got %d", maxSeqs, o.MaxSeqs)
 	case o.ContextLen > maxContext:
