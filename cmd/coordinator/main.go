@@ -35,6 +35,7 @@ type options struct {
 	publish                    bool
 	stages, replicas, maxBatch int
 	microBatches, reserveAhead int
+	planSeqs, planContext      int
 	kvDType                    string
 	kv                         kvshare.DType
 	logLevel                   string
@@ -73,6 +74,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.replicas, "replicas", 0, "pin the number of pipeline replicas (0: as many as fit)")
 	fs.IntVar(&o.maxBatch, "max-batch", 0, "sequences per step (0: default)")
 	fs.IntVar(&o.microBatches, "micro-batches", 0, "lanes of sequences with a step in flight at once (0: the pipeline depth; 1: one batch)")
+	fs.IntVar(&o.planSeqs, "plan-max-seqs", 0, "sequences of --plan-context rows the planner budgets memory for on every replica (0: 64)")
+	fs.IntVar(&o.planContext, "plan-context", 0, "cache rows (meta rows included) of each budgeted sequence (0: 8192)")
 	fs.StringVar(&o.kvDType, "kv-cache-dtype", "f32", "K/V cache values on every worker: f32 (exact, the default) or bf16 (half the K/V memory; outputs no longer bit-identical to float32)")
 	fs.IntVar(&o.reserveAhead, "reserve-ahead", 0, "reserve memory as sequences grow, this many tokens at a time, preempting (and later recomputing) one that finds no room (0: reserve prompt + max_tokens at admission, never preempt)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -107,6 +110,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--kv-cache-dtype: %w", err)
 	}
+	if o.planSeqs < 0 || o.planContext < 0 {
+		return nil, fmt.Errorf("--plan-max-seqs %d, --plan-context %d: want 0 (the default) or more", o.planSeqs, o.planContext)
+	}
 	if o.reserveAhead < 0 {
 		return nil, fmt.Errorf("--reserve-ahead %d: want 0 or more tokens", o.reserveAhead)
 	}
@@ -134,7 +140,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plan := shard.Options{Stages: o.stages, Replicas: o.replicas}
+	plan := shard.Options{Stages: o.stages, Replicas: o.replicas, MaxSeqs: o.planSeqs, ContextLen: o.planContext}
 	if o.dev {
 		return runDev(ctx, o, plan, api, log, stdout)
 	}

@@ -48,12 +48,12 @@ func TestSecurityFlagErrors(t *testing.T) {
 // TestCacheFlags: the K/V dtype and reserve-ahead flags are read, and bad values stop the
 // coordinator with the flag named.
 func TestCacheFlags(t *testing.T) {
-	o, err := parse([]string{"--kv-cache-dtype", "bf16", "--reserve-ahead", "64"}, io.Discard)
-	if err != nil || o.kv.String() != "bf16" || o.reserveAhead != 64 {
+	o, err := parse([]string{"--kv-cache-dtype", "bf16", "--reserve-ahead", "64", "--plan-max-seqs", "8", "--plan-context", "4096"}, io.Discard)
+	if err != nil || o.kv.String() != "bf16" || o.reserveAhead != 64 || o.planSeqs != 8 || o.planContext != 4096 {
 		t.Fatalf("parse: %+v, %v", o, err)
 	}
 	for _, tc := range []struct{ args []string }{
-		{[]string{"--kv-cache-dtype", "fp8"}}, {[]string{"--reserve-ahead", "-1"}},
+		{[]string{"--kv-cache-dtype", "fp8"}}, {[]string{"--reserve-ahead", "-1"}}, {[]string{"--plan-max-seqs", "-1"}},
 	} {
 		if _, err := parse(tc.args, io.Discard); err == nil || !strings.Contains(err.Error(), tc.args[0]) {
 			t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.args[0])
