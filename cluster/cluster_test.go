@@ -220,6 +220,23 @@ func TestClusterReserveAhead(t *testing.T) {
 	}
 }
 
+// TestPlanBudgetFallsBack: a worker that cannot hold the planner's default budget (64
+// sequences) still gets a plan, for fewer sequences, and serves; requests equal their runs alone.
+func TestPlanBudgetFallsBack(t *testing.T) {
+	m := localModel(t)
+	costs := shard.LayerCosts(m.Cfg, shard.Options{WeightBytes: 4, StateBytes: 4, MaxSeqs: 1, ContextLen: 64})
+	var perSeq int64
+	for _, c := range costs[:m.Cfg.NumHiddenLayers] {
+		perSeq += c.StateBytesPerSeq
+	}
+	d, c := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, WorkerMem: m.WeightBytes() + 4*perSeq,
+		Plan: shard.Options{ContextLen: 64}})
+	if r, ok := d.Coordinator.Route(); !ok || len(r.Plan.Replicas) != 1 {
+		t.Fatalf("no plan for a worker holding a few sequences: %+v", r)
+	}
+	concurrent(t, c, m, []int{5, 20, 33}, 10)
+}
+
 // TestClusterReplicas plans 4 workers as 2 replicas of 2 stages: requests must spread over both
 // replicas (every worker serves steps) and give the same tokens as alone.
 func TestClusterReplicas(t *testing.T) {

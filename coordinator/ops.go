@@ -36,7 +36,7 @@ func (c *Coordinator) GetPlan(_ context.Context, r *pb.GetPlanRequest) (*pb.GetP
 }
 
 func (c *Coordinator) propose() (*shard.Plan, error) {
-	p, err := shard.NewPlan(c.mcfg, c.workers(), c.planOptions())
+	p, err := c.newPlan(c.workers())
 	if err != nil {
 		return nil, frontend.Errorf(frontend.ErrUnavailable, "", "no plan fits the current workers: %v", err)
 	}

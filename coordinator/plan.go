@@ -148,7 +148,7 @@ func (c *Coordinator) replan(ctx context.Context) error {
 		c.log.Warn("no workers registered: not serving")
 		return nil
 	}
-	plan, err := shard.NewPlan(c.mcfg, ws, c.planOptions())
+	plan, err := c.newPlan(ws)
 	if err != nil {
 		return err
 	}
@@ -295,6 +295,26 @@ func (c *Coordinator) wakeAfter(d time.Duration) {
 		default:
 		}
 	})
+}
+
+// newPlan plans ws with planOptions. When the operator left the budget point's sequence count
+// to the default and the workers cannot hold that many sequences of the full context, it plans
+// for fewer (halving down to 1) rather than not at all: admission is exact either way, so a
+// smaller budget only means fewer sequences at once.
+func (c *Coordinator) newPlan(ws []shard.Worker) (*shard.Plan, error) {
+	o := c.planOptions()
+	for {
+		p, err := shard.NewPlan(c.mcfg, ws, o)
+		var fit *shard.FitError
+		if err == nil || !errors.As(err, &fit) || c.cfg.Plan.MaxSeqs > 0 || o.MaxSeqs == 1 {
+			if err == nil && o.MaxSeqs < c.planOptions().MaxSeqs {
+				c.log.Warn("the workers cannot hold the default budget of sequences: planned for fewer",
+					"max_seqs", o.MaxSeqs, "context_len", o.ContextLen)
+			}
+			return p, err
+		}
+		o.MaxSeqs /= 2
+	}
 }
 
 func (c *Coordinator) planOptions() shard.Options {
