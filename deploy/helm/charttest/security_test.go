@@ -13,13 +13,18 @@ import (
 // security are the security values of a rendering.
 type security struct {
 	keysSecret, keysKey        string
+	opsKey                     string // the hooks' key inside keysSecret ("": keysKey)
 	serverSecret, cliSecret    string // "" unless security.tls.enabled
 	etcdExternal, natsExternal bool
 }
 
 func securityOf(t *testing.T, r *rendering) security {
 	s := security{keysSecret: r.value(t, "security.apiKeys.existingSecret").(string), keysKey: r.value(t, "security.apiKeys.key").(string),
+		opsKey:       r.value(t, "security.apiKeys.opsKey").(string),
 		etcdExternal: r.value(t, "etcd.enabled") != true, natsExternal: r.value(t, "nats.enabled") != true}
+	if s.opsKey == "" {
+		s.opsKey = s.keysKey
+	}
 	if r.value(t, "security.tls.enabled") == true {
 		s.serverSecret, s.cliSecret = r.value(t, "security.tls.serverSecret").(string), r.value(t, "security.tls.clientSecret").(string)
 	}
@@ -79,12 +84,27 @@ func checkSecurity(t *testing.T, r *rendering) {
 func checkHookSecurity(t *testing.T, r *rendering, s security) {
 	want := map[string]secretFile{}
 	if s.keysSecret != "" {
-		want["--api-key-file"] = secretFile{s.keysSecret, s.keysKey}
+		want["--api-key-file"] = secretFile{s.keysSecret, s.opsKey}
 	}
 	if s.serverSecret != "" {
 		want["--tls-ca"] = secretFile{s.serverSecret, "ca.crt"}
 	}
 	pt := &r.worker.Spec.Template
+	if s.opsKey != s.keysKey { // the worker pods see the hooks' key only, never the client keys
+		for _, v := range pt.Spec.Volumes {
+			if v.Secret == nil || v.Secret.SecretName != s.keysSecret {
+				continue
+			}
+			if len(v.Secret.Items) == 0 {
+				t.Errorf("worker volume %s mounts every key of Secret %s", v.Name, s.keysSecret)
+			}
+			for _, it := range v.Secret.Items {
+				if it.Key != s.opsKey {
+					t.Errorf("worker volume %s mounts key %s of Secret %s, want only %s", v.Name, it.Key, s.keysSecret, s.opsKey)
+				}
+			}
+		}
+	}
 	if h := r.wc.Lifecycle; h != nil && h.PreStop != nil && h.PreStop.Exec != nil {
 		if m := drainScript.FindStringSubmatch(h.PreStop.Exec.Command[2]); m != nil {
 			checkSecretFlags(t, pt, r.wc, hookFlags(m[2]), want)

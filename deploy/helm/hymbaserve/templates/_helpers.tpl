@@ -231,7 +231,7 @@ paths under /etc/hymbaserve and the flags below point the binaries at them.
 
 {{/* hymbactl flags of the worker hooks (drain, uncordon): the API key and the server CA. */}}
 {{- define "hymbaserve.hymbactlArgs" -}}
-{{- with .Values.security.apiKeys.existingSecret }} --api-key-file /etc/hymbaserve/api-keys/{{ $.Values.security.apiKeys.key }}{{ end }}
+{{- with .Values.security.apiKeys.existingSecret }} --api-key-file /etc/hymbaserve/api-keys/{{ $.Values.security.apiKeys.opsKey | default $.Values.security.apiKeys.key }}{{ end }}
 {{- if include "hymbaserve.serverTLS" . }} --tls-ca /etc/hymbaserve/tls/server-ca/ca.crt{{ end }}
 {{- end }}
 
@@ -261,12 +261,14 @@ needs) or "hooks" (the uncordon init container).
 {{- $s := $top.Values.security }}
 {{- $names := include "hymbaserve.securityVolumeNames" (list $top (index . 1)) | splitList " " }}
 {{- if has "api-keys" $names }}
+{{- $item := $s.apiKeys.key }}
+{{- if ne (index . 1) "coordinator" }}{{ $item = $s.apiKeys.opsKey | default $s.apiKeys.key }}{{ end }}
 - name: api-keys
   secret:
     secretName: {{ $s.apiKeys.existingSecret }}
     items:
-      - key: {{ $s.apiKeys.key }}
-        path: {{ $s.apiKeys.key }}
+      - key: {{ $item }}
+        path: {{ $item }}
 {{- end }}
 {{- if has "tls-server" $names }}
 - name: tls-server
