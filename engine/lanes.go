@@ -84,11 +84,11 @@ func (s *Scheduler) runLane(ctx context.Context, l *lane) {
 // job; false means ctx ended.
 func (s *Scheduler) fill(ctx context.Context, l *lane) bool {
 	var gone []*job
-	l.active, gone = s.dropCancelled(l.active)
+	l.active, gone = s.dropCancelled(l.active, true)
 	s.retire(l, gone)
 	s.mu.Lock()
 	for ctx.Err() == nil {
-		s.waiting, _ = s.dropCancelled(s.waiting)
+		s.waiting, _ = s.dropCancelled(s.waiting, false)
 		fresh := s.admit(l)
 		if len(l.active) > 0 {
 			s.mu.Unlock()
@@ -121,7 +121,7 @@ func (s *Scheduler) admit(l *lane) []*job {
 			}
 			// Nothing runs, yet the head does not fit: the budget is wrong.
 			s.waiting = s.waiting[1:]
-			s.fail([]*job{j}, fmt.Errorf("%w: no memory for the request with nothing else running", ErrUnavailable))
+			s.finish(j, fmt.Errorf("%w: no memory for the request with nothing else running", ErrUnavailable))
 			continue
 		}
 		j.reserved = s.opt.Budget != nil

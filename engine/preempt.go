@@ -35,16 +35,26 @@ func (s *Scheduler) grow(l *lane) {
 	}
 }
 
-// preempt drops job j's state and reservation and puts it back among the waiting jobs, in
-// arrival order: once admitted again it is recomputed exactly, like a replay after a lost
-// state, and goes on where it was.
+// preempt makes room by sending job j back to the queue (requeue).
 func (s *Scheduler) preempt(l *lane, j *job) {
+	s.preempted.Add(1)
+	s.requeue(l, j)
+}
+
+// requeue drops job j's state and reservation and puts it back among the waiting jobs, in
+// arrival order: once admitted again — reserved and placed anew, so that the budget and the
+// executor agree on where it runs — it is recomputed exactly (its prompt, then its tokens as
+// decode steps) and goes on where it was. Preemption and replays after a lost state both
+// take this path.
+func (s *Scheduler) requeue(l *lane, j *job) {
 	s.ex.Release(j.id)
-	s.opt.Budget.Free(j.id)
-	j.reserved, j.pos = false, 0
+	if j.reserved {
+		s.opt.Budget.Free(j.id)
+		j.reserved = false
+	}
+	j.pos = 0
 	j.replays++
 	l.active = without(l.active, []*job{j})
-	s.preempted.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.running--

@@ -161,7 +161,7 @@ func (s *Scheduler) step(ctx context.Context, l *lane) {
 	logits, err := s.ex.Step(ctx, segs)
 	if err != nil {
 		if ctx.Err() == nil { // else the lane ends and fails its requests with ErrClosed
-			s.recover(l, in, err)
+			s.recover(ctx, l, in, err)
 		}
 		return
 	}
@@ -195,7 +195,7 @@ type Pipelined interface {
 // recover handles a lane's failed step: lost or replayable sequences start over (their requests
 // go on with the same tokens), other errors fail the step's requests. Consecutive failures back
 // off.
-func (s *Scheduler) recover(l *lane, in []*job, err error) {
+func (s *Scheduler) recover(ctx context.Context, l *lane, in []*job, err error) {
 	var lost *LostError
 	var replay []*job
 	switch {
@@ -225,18 +225,20 @@ func (s *Scheduler) recover(l *lane, in []*job, err error) {
 			gone = append(gone, j)
 			continue
 		}
-		s.ex.Release(j.id)
-		j.pos = 0
-		j.replays++
+		s.requeue(l, j)
 	}
 	s.fail(gone, fmt.Errorf("%w: still failing after %v: %v", ErrUnavailable, s.opt.RetryFor, err))
 	s.retire(l, gone)
 	l.failures++
-	time.Sleep(min(time.Second, time.Duration(1<<min(l.failures, 10))*time.Millisecond))
+	select {
+	case <-ctx.Done():
+	case <-time.After(min(time.Second, time.Duration(1<<min(l.failures, 10))*time.Millisecond)):
+	}
 }
 
-// dropCancelled fails the cancelled jobs of js and returns the others.
-func (s *Scheduler) dropCancelled(js []*job) (keep, gone []*job) {
+// dropCancelled fails the cancelled jobs of js and returns the others; release says whether
+// they may hold state (waiting jobs do not).
+func (s *Scheduler) dropCancelled(js []*job, release bool) (keep, gone []*job) {
 	for _, j := range js {
 		if j.cancel.Load() {
 			gone = append(gone, j)
@@ -244,7 +246,13 @@ func (s *Scheduler) dropCancelled(js []*job) (keep, gone []*job) {
 			keep = append(keep, j)
 		}
 	}
-	s.fail(gone, context.Canceled)
+	if release {
+		s.fail(gone, context.Canceled)
+	} else {
+		for _, j := range gone {
+			s.finish(j, context.Canceled)
+		}
+	}
 	return keep, gone
 }
 
