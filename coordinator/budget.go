@@ -29,9 +29,10 @@ type ledger struct {
 	rep    map[uint64]int // sequence → replica
 	snaps  map[[32]byte]snapHold
 
-	// evict, when set, frees the least recently used prefix snapshot and reports whether there
-	// was one: sequences come before cached prefixes.
-	evict func() bool
+	// evict, when set, drops the least recently used prefix snapshot on replica r (its charge
+	// with it) and reports whether there was one: sequences come before cached prefixes. It
+	// must not block on the network: Reserve runs under the scheduler's lock.
+	evict func(r int) bool
 }
 
 // snapHold is the memory a prefix snapshot of tokens tokens holds on every stage of a replica.
@@ -120,10 +121,6 @@ func (l *ledger) add(r int, sign int64, bytes func(shard.Stage) int64) {
 	}
 }
 
-func (l *ledger) room(r, tokens int) bool {
-	return l.fits(r, func(st shard.Stage) int64 { return l.seqBytes(st.First, st.Last, tokens) })
-}
-
 // fits reports whether every stage of replica r has room for bytes(stage) more.
 func (l *ledger) fits(r int, bytes func(shard.Stage) int64) bool {
 	for _, st := range l.plan.Replicas[r].Stages {
@@ -152,6 +149,15 @@ func (l *ledger) holdSnapshot(key [32]byte, r, tokens int) bool {
 	l.snaps[key] = snapHold{r, tokens}
 	l.add(r, +1, l.snapBytes(tokens))
 	return true
+}
+
+// clearSnapshots forgets every snapshot charge (the prefix cache was reset).
+func (l *ledger) clearSnapshots() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for key := range l.snaps {
+		l.dropSnapshotLocked(key)
+	}
 }
 
 // dropSnapshot returns the memory of prefix snapshot key.
@@ -197,71 +203,100 @@ func (l *ledger) Fits(tokens int) error {
 }
 
 // Reserve implements engine.Budget: the least loaded replica with room takes the sequence.
-// When none has room, cached prefix snapshots are dropped, least recently used first, until
-// one has or none is left.
+// When none has room but one would without its prefix snapshots, that replica's snapshots are
+// dropped, least recently used first, until it has room; snapshots that cannot make room stay.
 func (l *ledger) Reserve(seq uint64, tokens int) bool {
-	return l.evicting(func() bool { return l.reserve(seq, tokens) })
+	return l.evicting(func() (bool, int) { return l.reserve(seq, tokens) })
 }
 
-// evicting runs try until it succeeds, dropping a prefix snapshot after each failure, or until
-// there is none left to drop.
-func (l *ledger) evicting(try func() bool) bool {
+// evicting runs try until it succeeds; after each failure that names a replica whose snapshots
+// stand in the way, it drops one of them, until none is left there.
+func (l *ledger) evicting(try func() (ok bool, evictOn int)) bool {
 	for {
-		if ok := try(); ok || l.evict == nil || !l.evict() {
+		ok, r := try()
+		if ok || r < 0 || l.evict == nil || !l.evict(r) {
 			return ok
 		}
 	}
 }
 
-func (l *ledger) reserve(seq uint64, tokens int) bool {
+// reserve places seq on the least loaded replica with room, or returns the least loaded
+// replica that would have room without its snapshots (−1: none).
+func (l *ledger) reserve(seq uint64, tokens int) (ok bool, evictOn int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.plan == nil {
 		l.seqs[seq] = tokens // counted once a route exists; the step waits for it
-		return true
+		return true, -1
 	}
-	best := -1
+	need := func(st shard.Stage) int64 { return l.seqBytes(st.First, st.Last, tokens) }
+	best, evictOn := -1, -1
 	for r := range l.plan.Replicas {
-		if l.room(r, tokens) && (best < 0 || l.load(r) < l.load(best)) {
+		if l.fits(r, need) && (best < 0 || l.load(r) < l.load(best)) {
 			best = r
+		}
+		if l.fitsWithoutSnapshots(r, need) && (evictOn < 0 || l.load(r) < l.load(evictOn)) {
+			evictOn = r
 		}
 	}
 	if best < 0 {
-		return false
+		return false, evictOn
 	}
 	l.seqs[seq], l.rep[seq] = tokens, best
 	l.charge(best, tokens, +1)
 	l.exec.Pin(seq, best)
+	return true, -1
+}
+
+// fitsWithoutSnapshots reports whether replica r would have room for bytes(stage) more if its
+// prefix snapshots were dropped.
+func (l *ledger) fitsWithoutSnapshots(r int, bytes func(shard.Stage) int64) bool {
+	give := map[string]int64{}
+	for _, h := range l.snaps {
+		if h.replica == r {
+			for _, st := range l.plan.Replicas[r].Stages {
+				give[st.Worker] += l.snapBytes(h.tokens)(st)
+			}
+		}
+	}
+	for _, st := range l.plan.Replicas[r].Stages {
+		if l.used[st.Worker]-give[st.Worker]+bytes(st) > l.budget[st.Worker] {
+			return false
+		}
+	}
 	return true
 }
 
 // Grow implements engine.Budget: seq's reservation on its replica grows to tokens, dropping
 // prefix snapshots for it when there is no room.
 func (l *ledger) Grow(seq uint64, tokens int) bool {
-	return l.evicting(func() bool { return l.grow(seq, tokens) })
+	return l.evicting(func() (bool, int) { return l.grow(seq, tokens) })
 }
 
-func (l *ledger) grow(seq uint64, tokens int) bool {
+func (l *ledger) grow(seq uint64, tokens int) (ok bool, evictOn int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	old, ok := l.seqs[seq]
 	if !ok || tokens <= old {
-		return ok
+		return ok, -1
 	}
 	r, placed := l.rep[seq]
 	if l.plan == nil || !placed || r >= len(l.plan.Replicas) {
 		l.seqs[seq] = tokens // counted once a route exists
-		return true
+		return true, -1
 	}
 	more := func(st shard.Stage) int64 {
 		return l.seqBytes(st.First, st.Last, tokens) - l.seqBytes(st.First, st.Last, old)
 	}
 	if !l.fits(r, more) {
-		return false
+		if l.fitsWithoutSnapshots(r, more) {
+			return false, r
+		}
+		return false, -1
 	}
 	l.add(r, +1, more)
 	l.seqs[seq] = tokens
-	return true
+	return true, -1
 }
 
 func (l *ledger) load(r int) int64 {

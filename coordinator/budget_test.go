@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,42 +66,45 @@ func TestLedgerAdmitsWhileEveryStageHasRoom(t *testing.T) {
 }
 
 // TestLedgerChargesPrefixSnapshots: a snapshot takes room like a sequence of its length, is
-// refused where there is none, and a sequence that finds no room has snapshots dropped for it
-// (through evict) before it is refused.
+// refused where there is none, and a sequence that finds no room has the snapshots of the
+// replica it could then use dropped for it (through evict); when dropping snapshots cannot make
+// room, none is dropped.
 func TestLedgerChargesPrefixSnapshots(t *testing.T) {
 	l, plan := testLedger(t)
-	one := l.seqBytes(0, 8, 100)
-	l.setRoute(plan, map[string]int64{"a": 0, "b": 0, "c": one}) // replica 0 has no room at all
-	snap := [32]byte{1}
-	if l.holdSnapshot([32]byte{2}, 0, 64) {
+	one, snap := l.seqBytes(0, 8, 100), model.MaxSeqBytes(l.cfg, 0, 8, 32)
+	l.setRoute(plan, map[string]int64{"a": 0, "b": 0, "c": one + snap}) // replica 0 has no room at all
+	if l.holdSnapshot([32]byte{9}, 0, 64) {
 		t.Fatal("a snapshot was charged to a replica without room")
 	}
-	if !l.holdSnapshot(snap, 1, 64) {
-		t.Fatal("a snapshot was refused with room left")
+	held := map[[32]byte]bool{}
+	for _, k := range [][32]byte{{1}, {2}} {
+		if !l.holdSnapshot(k, 1, 32) {
+			t.Fatalf("snapshot %d refused with room left", k[0])
+		}
+		held[k] = true
 	}
-	if got, want := l.reserved()["c"], model.MaxSeqBytes(l.cfg, 0, 8, 64); got != want {
-		t.Fatalf("snapshot charged %d bytes, want %d (a sequence of its length)", got, want)
+	if got, want := l.reserved()["c"], 2*snap; got != want {
+		t.Fatalf("two snapshots charged %d bytes, want %d (each a sequence of its length)", got, want)
 	}
 	if l.Reserve(1, 100) {
-		t.Fatal("a sequence was admitted on top of the snapshot beyond the worker's memory")
+		t.Fatal("a sequence was admitted on top of the snapshots beyond the worker's memory")
 	}
-	evicted := 0
-	l.evict = func() bool {
-		if evicted > 0 {
-			return false
+	var evicted []int
+	l.evict = func(r int) bool {
+		evicted = append(evicted, r)
+		for k := range held {
+			delete(held, k)
+			l.dropSnapshot(k)
+			return true
 		}
-		evicted++
-		l.dropSnapshot(snap)
-		return true
+		return false
 	}
-	if !l.Reserve(1, 100) || evicted != 1 {
-		t.Fatalf("sequence not admitted after its snapshot could be dropped (evictions %d)", evicted)
+	if !l.Reserve(1, 100) || !slices.Equal(evicted, []int{1}) || len(held) != 1 {
+		t.Fatalf("sequence not admitted after one snapshot could be dropped (evictions on replicas %v, want [1]; %d snapshots left, want 1)", evicted, len(held))
 	}
-	if l.Reserve(2, 100) {
-		t.Fatal("a second sequence was admitted with nothing left to evict")
-	}
-	if got := l.reserved()["c"]; got != one {
-		t.Fatalf("reserved %d after the eviction, want one sequence's %d", got, one)
+	evicted = nil
+	if l.Reserve(2, 100) || len(evicted) != 0 {
+		t.Fatalf("a second sequence: admitted, or evictions on replicas %v although dropping the snapshot cannot make room", evicted)
 	}
 }
 

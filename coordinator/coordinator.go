@@ -145,7 +145,7 @@ func New(cfg Config) (*Coordinator, error) {
 	c.exec = exec
 	c.ledger = newLedger(c.mcfg, cfg.KVDType, exec)
 	c.prefix = newPrefixCache(c, 16, 64) // snapshots are charged to the ledger and yield to sequences
-	c.ledger.evict = c.prefix.evictOldest
+	c.ledger.evict = c.prefix.evictOn
 	c.sched = engine.NewScheduler(exec, c.tok, engine.Options{
 		Vocab: c.mcfg.VocabSize, MaxContext: c.mcfg.MaxTextTokens(), MaxBatch: cfg.MaxBatch, EOS: []int{c.mcfg.EosTokenID},
 		Budget: c.ledger, MicroBatches: cfg.MicroBatches, Prefix: c.prefix, PageTokens: 16,

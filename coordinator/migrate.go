@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hymbaserve/hymbaserve/pipeline"
 	"github.com/hymbaserve/hymbaserve/shard"
@@ -155,9 +156,15 @@ func transfers(seqs map[uint64][2]int, assign map[uint64]int, from, to *shard.Pl
 	return out
 }
 
+// transferTimeout bounds one transfer while the executor is paused: the sending worker's own
+// bound on its send (2 minutes) and a margin.
+const transferTimeout = 2*time.Minute + 10*time.Second
+
 // transfer moves one batch: a graft within a worker, or the old holder sending the state
 // straight to the new one (returning the bytes sent).
 func (c *Coordinator) transfer(ctx context.Context, t *transfer) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, transferTimeout) // a dead sender never answers
+	defer cancel()
 	req := pipeline.CtlRequest{Seqs: t.seqs, First: t.first, Last: t.last}
 	if t.from == t.to {
 		req.Op = "graft"

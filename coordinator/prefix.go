@@ -21,16 +21,19 @@ import (
 //
 // Snapshots hold memory on the stages, so the ledger charges each one like a sequence of its
 // length: a snapshot is taken only where there is room, and a sequence that finds no room
-// drops snapshots, least recently used first (ledger.evict). At most max are kept.
+// drops the snapshots of the replica it could then use, least recently used first
+// (ledger.evict → evictOn). At most max are kept.
 //
-// Its operations may be called from several scheduler lanes at once; op runs them one at a
-// time, so that a snapshot is never dropped while a sequence forks from it.
+// Its operations may be called from several scheduler lanes at once: op runs Attach, Boundary
+// and reset one at a time. evictOn runs under the scheduler's lock, so it takes no op and sends
+// nothing synchronously: it skips a snapshot a sequence is forking from (busy) and has the
+// stages drop the one it evicts in the background.
 type prefixCache struct {
 	c    *Coordinator
 	page int
 	max  int
 
-	op        sync.Mutex // held for a whole Attach, Boundary or eviction
+	op        sync.Mutex // held for a whole Attach, Boundary or reset
 	mu        sync.Mutex // guards entries
 	entries   map[[32]byte]*prefixEntry
 	hits      atomic.Int64
@@ -43,6 +46,7 @@ type prefixEntry struct {
 	pos     int
 	replica int
 	used    time.Time
+	busy    int // forks from it in flight: not evicted meanwhile
 }
 
 var _ engine.PrefixCache = (*prefixCache)(nil)
@@ -76,19 +80,24 @@ func (p *prefixCache) Attach(seq uint64, prompt []int) int {
 		key := prefixKey(r, prompt[:pos])
 		p.mu.Lock()
 		e, hit := p.entries[key]
+		if hit {
+			e.busy++
+		}
 		p.mu.Unlock()
 		if !hit {
 			continue
 		}
 		req := pipeline.CtlRequest{Op: "fork", Seqs: []uint64{e.src, seq}, First: pos}
-		if err := p.onStages(r, req); err != nil {
+		err := p.onStages(r, req)
+		p.mu.Lock()
+		e.busy--
+		e.used = time.Now()
+		p.mu.Unlock()
+		if err != nil {
 			p.c.log.Warn("prefix snapshot unusable; dropping it", "err", err)
 			p.forget(key)
 			return 0
 		}
-		p.mu.Lock()
-		e.used = time.Now()
-		p.mu.Unlock()
 		p.c.exec.SetPos(seq, pos)
 		p.hits.Add(1)
 		p.saved.Add(int64(pos))
@@ -134,37 +143,40 @@ func (p *prefixCache) oldest() *[32]byte {
 	if len(p.entries) <= p.max {
 		return nil
 	}
-	return p.lru()
+	return p.lru(func(*prefixEntry) bool { return true })
 }
 
-// lru returns the least recently used key, nil when there is none. p.mu is held.
-func (p *prefixCache) lru() *[32]byte {
-	if len(p.entries) == 0 {
-		return nil
-	}
-	var key [32]byte
+// lru returns the least recently used key among the entries ok accepts, nil when there is
+// none. p.mu is held.
+func (p *prefixCache) lru(ok func(*prefixEntry) bool) *[32]byte {
+	var key *[32]byte
 	var at time.Time
 	for k, e := range p.entries {
-		if at.IsZero() || e.used.Before(at) {
-			key, at = k, e.used
+		if ok(e) && (key == nil || e.used.Before(at)) {
+			key, at = &k, e.used
 		}
 	}
-	return &key
+	return key
 }
 
-// evictOldest drops the least recently used snapshot (ledger.evict) and reports whether there
-// was one.
-func (p *prefixCache) evictOldest() bool {
-	p.op.Lock()
-	defer p.op.Unlock()
+// evictOn drops the least recently used snapshot of replica r that no sequence is forking
+// from (ledger.evict) and reports whether there was one. Its charge is returned at once; the
+// stages drop it in the background.
+func (p *prefixCache) evictOn(r int) bool {
 	p.mu.Lock()
-	key := p.lru()
+	key := p.lru(func(e *prefixEntry) bool { return e.replica == r && e.busy == 0 })
+	var e *prefixEntry
+	if key != nil {
+		e = p.entries[*key]
+		delete(p.entries, *key)
+	}
 	p.mu.Unlock()
 	if key == nil {
 		return false
 	}
-	p.forget(*key)
+	p.c.ledger.dropSnapshot(*key)
 	p.evictions.Add(1)
+	go p.unsnap(e)
 	return true
 }
 
@@ -176,15 +188,27 @@ func (p *prefixCache) forget(key [32]byte) {
 	p.mu.Unlock()
 	p.c.ledger.dropSnapshot(key)
 	if ok {
-		p.onStages(e.replica, pipeline.CtlRequest{Op: "unsnap", Seqs: []uint64{e.src}, First: e.pos})
+		p.unsnap(e)
 	}
 }
 
-// reset forgets every entry (a plan change: the stages' snapshots are gone or moved).
+// unsnap has the stages of e's replica drop its snapshot.
+func (p *prefixCache) unsnap(e *prefixEntry) {
+	if err := p.onStages(e.replica, pipeline.CtlRequest{Op: "unsnap", Seqs: []uint64{e.src}, First: e.pos}); err != nil {
+		p.c.log.Warn("prefix snapshot not dropped on its stages", "err", err)
+	}
+}
+
+// reset forgets every entry and its charge (a plan change: workers drop their snapshots with
+// every new plan epoch). It waits for an Attach or Boundary in flight, so none of them leaves an
+// entry or a charge of the old plan behind.
 func (p *prefixCache) reset() {
+	p.op.Lock()
+	defer p.op.Unlock()
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	clear(p.entries)
+	p.mu.Unlock()
+	p.c.ledger.clearSnapshots()
 }
 
 // onStages sends a control request to every stage worker of replica r.
