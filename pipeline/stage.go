@@ -321,6 +321,15 @@ func (s *Stage) Fork(src uint64, pos int, dst uint64) error {
 	return nil
 }
 
+// DropSnapshots forgets every prefix snapshot: a new plan epoch (the coordinator's prefix cache
+// starts empty with every plan, so no snapshot of an earlier one is ever used or dropped).
+func (s *Stage) DropSnapshots() {
+	for k, st := range s.snaps {
+		st.Release()
+		delete(s.snaps, k)
+	}
+}
+
 // DropSnapshot forgets the snapshot of src at pos.
 func (s *Stage) DropSnapshot(src uint64, pos int) {
 	if st, ok := s.snaps[snapKey{src, pos}]; ok {

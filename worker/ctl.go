@@ -11,11 +11,21 @@ import (
 	"github.com/hymbaserve/hymbaserve/transport"
 )
 
-// onCtl answers control requests (pipeline.CtlRequest, JSON).
+// onCtl answers control requests (pipeline.CtlRequest, JSON). A send, which waits for another
+// worker, answers from its own goroutine so that it never holds up the others.
 func (w *Worker) onCtl(msg transport.Msg) {
 	var req pipeline.CtlRequest
-	var body []byte
 	err := json.Unmarshal(msg.Data, &req)
+	if err == nil && req.Op == "send" {
+		go w.answer(msg, req, nil)
+		return
+	}
+	w.answer(msg, req, err)
+}
+
+// answer runs req (unless it did not decode: err) and replies.
+func (w *Worker) answer(msg transport.Msg, req pipeline.CtlRequest, err error) {
+	var body []byte
 	if err == nil {
 		body, err = w.ctl(req)
 	}

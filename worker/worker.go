@@ -190,6 +190,9 @@ func (w *Worker) setStage(st *pipeline.Stage, plan *shard.Plan, where [2]int, ep
 	var n int
 	var bytes int64
 	if st != nil {
+		if st.Epoch != epoch {
+			st.DropSnapshots()
+		}
 		st.Epoch = epoch
 		n, bytes = st.Seqs()
 	}
