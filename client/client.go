@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	v1 "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
 )
@@ -25,8 +27,17 @@ type Client struct {
 type Option func(*dialConfig)
 
 type dialConfig struct {
-	apiKey string
-	tls    *tls.Config
+	apiKey    string
+	tls       *tls.Config
+	keepalive time.Duration
+}
+
+// WithKeepalive pings the server every interval while calls are in flight and drops the
+// connection when a ping is not answered within interval/2, so that a call to a host that
+// vanished without closing its connections fails instead of hanging. hymbaserve's servers
+// accept pings every 5 s or more.
+func WithKeepalive(interval time.Duration) Option {
+	return func(c *dialConfig) { c.keepalive = interval }
 }
 
 // WithAPIKey sends key on every call (metadata "authorization: Bearer KEY"). Without TLS the
@@ -67,6 +78,9 @@ func Dial(addr string, opts ...Option) (*Client, error) {
 	}
 	if dc.apiKey != "" {
 		gopts = append(gopts, grpc.WithPerRPCCredentials(bearer(dc.apiKey)))
+	}
+	if dc.keepalive > 0 {
+		gopts = append(gopts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: dc.keepalive, Timeout: dc.keepalive / 2}))
 	}
 	conn, err := grpc.NewClient(addr, gopts...)
 	if err != nil {

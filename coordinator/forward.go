@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"google.golang.org/grpc/metadata"
 
@@ -51,7 +52,7 @@ var (
 // NewForwarder returns a Forwarder to the leader's gRPC address addr (host:port). It connects
 // lazily, on the first call.
 func NewForwarder(addr string, opt ForwardOptions) (*Forwarder, error) {
-	var opts []client.Option
+	opts := []client.Option{client.WithKeepalive(10 * time.Second)} // a leader host that vanishes fails the calls
 	if opt.TLS != nil {
 		opts = append(opts, client.WithTLS(opt.TLS.Clone()))
 	}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	pb "github.com/hymbaserve/hymbaserve/api/hymbaserve/v1"
@@ -71,6 +72,9 @@ func NewGRPCServer(b Backend, cfg GRPCConfig) *GRPCServer {
 	opts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(recoverUnary(s.log), authUnary(keys)),
 		grpc.ChainStreamInterceptor(recoverStream(s.log), authStream(keys)),
+		// Standby coordinators ping the leader every 10 s during forwarded calls
+		// (client.WithKeepalive); the default policy would answer pings under 5 min with GOAWAY.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second}),
 	}, cfg.ServerOptions...)
 	s.Server = grpc.NewServer(opts...)
 	pb.RegisterInferenceServer(s.Server, &inferenceServer{b: b, log: s.log})
