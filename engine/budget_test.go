@@ -151,3 +151,61 @@ func TestPreemptionUnderPressure(t *testing.T) {
 		}
 	}
 }
+
+// freeCounts is a pool that counts each sequence's Free calls: one at the end, one more per
+// preemption.
+type freeCounts struct {
+	pool
+	frees map[uint64]int
+}
+
+func (b *freeCounts) Free(seq uint64) {
+	b.mu.Lock()
+	b.frees[seq]++
+	b.mu.Unlock()
+	b.pool.Free(seq)
+}
+
+// TestPreemptionPicksTheNewest: two lanes, one request each; the older request's lane runs out
+// of room first or not, but the older request is never the one preempted while the newer one
+// runs (the newer one's lane preempts it when flagged); both equal their runs alone.
+func TestPreemptionPicksTheNewest(t *testing.T) {
+	m := tinyModel(t)
+	b := &freeCounts{pool: pool{cap: 60, held: map[uint64]int{}}, frees: map[uint64]int{}}
+	s := startScheduler(t, piped{NewLocal(m)}, m, Options{Budget: b, ReserveAhead: 8, MaxBatch: 2})
+	older, newer := testPrompt(10, 1), testPrompt(10, 2)
+	started := make(chan struct{})
+	var once sync.Once
+	var got [2][]int
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		res, err := s.Generate(context.Background(), &Request{Prompt: older, MaxTokens: 30, Emit: func(Token) error {
+			once.Do(func() { close(started) })
+			return nil
+		}})
+		if err != nil {
+			t.Error(err)
+		}
+		got[0] = res.IDs
+	}()
+	<-started
+	go func() {
+		defer wg.Done()
+		res, err := s.Generate(context.Background(), &Request{Prompt: newer, MaxTokens: 30})
+		if err != nil {
+			t.Error(err)
+		}
+		got[1] = res.IDs
+	}()
+	wg.Wait()
+	for i, p := range [][]int{older, newer} {
+		if want := greedyAlone(t, m, p, 30); !slices.Equal(got[i], want) {
+			t.Fatalf("request %d: %v, alone %v", i, got[i], want)
+		}
+	}
+	if b.frees[1] != 1 || b.frees[2] < 2 {
+		t.Fatalf("Free calls per sequence %v: want the older (1) freed once, at its end, and the newer (2) preempted", b.frees)
+	}
+}

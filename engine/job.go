@@ -24,10 +24,11 @@ type job struct {
 	res     Result
 	err     error
 
-	reserved   bool      // holds a Budget reservation
-	limit      int       // text tokens the reservation covers
-	replayFrom time.Time // first failure of the current replay streak
-	replays    int       // times the sequence was replayed after losing its state
+	reserved   bool        // holds a Budget reservation
+	evict      atomic.Bool // another lane asks this job's lane to preempt it
+	limit      int         // text tokens the reservation covers
+	replayFrom time.Time   // first failure of the current replay streak
+	replays    int         // times the sequence was replayed after losing its state
 }
 
 func (s *Scheduler) newJob(req *Request) *job {

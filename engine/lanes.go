@@ -38,8 +38,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					s.runLane(ctx, l)
 				}(&lane{id: s.lanes})
 			}
+			s.changed()
 			s.mu.Unlock()
-			s.wake.Broadcast()
 		case <-ctx.Done():
 			s.broadcast()
 			wg.Wait()
@@ -67,14 +67,20 @@ func (s *Scheduler) wantLanes() int {
 func (s *Scheduler) broadcast() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changed()
+}
+
+// changed wakes the lanes waiting for a change. s.mu is held.
+func (s *Scheduler) changed() {
+	s.changes++
 	s.wake.Broadcast()
 }
 
 // runLane steps lane l until ctx ends, then fails the lane's requests with ErrClosed.
 func (s *Scheduler) runLane(ctx context.Context, l *lane) {
 	for s.fill(ctx, l) {
-		s.grow(l)
-		s.step(ctx, l)
+		held, since := s.grow(l)
+		s.step(ctx, l, held, since)
 	}
 	s.fail(l.active, ErrClosed)
 	s.retire(l, l.active)
@@ -110,13 +116,14 @@ func (s *Scheduler) admit(l *lane) []*job {
 	if l.id >= n {
 		return nil
 	}
-	share := min((s.opt.MaxBatch+n-1)/n, (s.running+len(s.waiting)+n-1)/n)
+	running := len(s.admitted)
+	share := min((s.opt.MaxBatch+n-1)/n, (running+len(s.waiting)+n-1)/n)
 	var fresh []*job
-	for len(s.waiting) > 0 && len(l.active) < share && s.running < s.opt.MaxBatch {
+	for len(s.waiting) > 0 && len(l.active) < share && len(s.admitted) < s.opt.MaxBatch {
 		j := s.waiting[0]
 		j.limit = s.reservation(j)
 		if s.opt.Budget != nil && !s.opt.Budget.Reserve(j.id, j.limit) {
-			if s.running > 0 {
+			if len(s.admitted) > 0 {
 				break // room comes back when a running sequence ends
 			}
 			// Nothing runs, yet the head does not fit: the budget is wrong.
@@ -128,7 +135,7 @@ func (s *Scheduler) admit(l *lane) []*job {
 		s.waiting = s.waiting[1:]
 		l.active = append(l.active, j)
 		fresh = append(fresh, j)
-		s.running++
+		s.admitted[j] = true
 	}
 	return fresh
 }
@@ -152,6 +159,8 @@ func (s *Scheduler) retire(l *lane, ended []*job) {
 	l.active = without(l.active, ended)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.running -= len(ended)
-	s.wake.Broadcast()
+	for _, j := range ended {
+		delete(s.admitted, j)
+	}
+	s.changed()
 }

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"cmp"
+	"context"
 	"slices"
 	"sort"
 )
@@ -17,12 +17,24 @@ func (s *Scheduler) reservation(j *job) int {
 }
 
 // grow makes room for every job of lane l to take its next step, which leaves its state
-// holding up to its whole context: a job whose context outgrew its reservation reserves
-// ReserveAhead tokens more; while the budget has no room, the lane preempts its newest job
-// (possibly the growing one itself).
-func (s *Scheduler) grow(l *lane) {
+// holding up to its whole context, and returns the jobs that must sit this step out. First
+// the lane preempts its jobs that other lanes flagged. Then a job whose context outgrew its
+// reservation reserves ReserveAhead tokens more; while the budget has no room, the newest
+// running job is preempted — the lane's own (possibly the growing job itself) at once, another
+// lane's by flagging it for that lane to preempt at its next step boundary, while the growing
+// job waits. since counts the signals before the first attempt: a held job waits for a later
+// one.
+func (s *Scheduler) grow(l *lane) (held []*job, since uint64) {
 	if s.opt.Budget == nil || s.opt.ReserveAhead <= 0 {
-		return
+		return nil, 0
+	}
+	s.mu.Lock()
+	since = s.changes
+	s.mu.Unlock()
+	for _, j := range slices.Clone(l.active) {
+		if j.evict.Load() {
+			s.preempt(l, j)
+		}
 	}
 	for _, j := range slices.Clone(l.active) {
 		for slices.Contains(l.active, j) && len(j.ctx) > j.limit {
@@ -30,8 +42,48 @@ func (s *Scheduler) grow(l *lane) {
 				j.limit = want
 				break
 			}
-			s.preempt(l, newest(l.active))
+			v := s.newest()
+			if slices.Contains(l.active, v) {
+				s.preempt(l, v)
+				continue
+			}
+			s.flag(v)
+			held = append(held, j)
+			break
 		}
+	}
+	return held, since
+}
+
+// newest is the running job that arrived last: preempting it loses the least work in
+// arrival order.
+func (s *Scheduler) newest() *job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var v *job
+	for j := range s.admitted {
+		if v == nil || j.id > v.id {
+			v = j
+		}
+	}
+	return v
+}
+
+// flag asks job j's lane to preempt it at its next step boundary, and wakes that lane if it
+// waits (once: flagging a flagged job changes nothing).
+func (s *Scheduler) flag(j *job) {
+	if !j.evict.Swap(true) {
+		s.broadcast()
+	}
+}
+
+// waitChange blocks until a signal after the one counted since (a job ended or was
+// preempted, a flag was set) or ctx ends.
+func (s *Scheduler) waitChange(ctx context.Context, since uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.changes == since && ctx.Err() == nil {
+		s.wake.Wait()
 	}
 }
 
@@ -54,18 +106,14 @@ func (s *Scheduler) requeue(l *lane, j *job) {
 	}
 	j.pos = 0
 	j.replays++
+	j.evict.Store(false)
 	l.active = without(l.active, []*job{j})
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.running--
+	delete(s.admitted, j)
 	i := sort.Search(len(s.waiting), func(i int) bool { return s.waiting[i].id > j.id })
 	s.waiting = slices.Insert(s.waiting, i, j)
-	s.wake.Broadcast()
-}
-
-// newest is the job that arrived last: preempting it loses the least work in arrival order.
-func newest(js []*job) *job {
-	return slices.MaxFunc(js, func(a, b *job) int { return cmp.Compare(a.id, b.id) })
+	s.changed()
 }
 
 // Preemptions is the number of times a sequence was preempted for memory (ReserveAhead).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,10 +36,10 @@ type Options struct {
 	// ReserveAhead, when positive, makes a sequence reserve memory for its context so far plus
 	// ReserveAhead tokens (at most its whole length), and reserve more as it grows: memory
 	// goes to the sequences that use it, not to max_tokens they may never reach. When a
-	// sequence cannot grow, its lane preempts its newest sequence: the state is dropped, the
-	// sequence waits again in arrival order and, once admitted, is recomputed exactly (its
-	// prompt, then its tokens as decode steps) and goes on. 0 reserves the whole length at
-	// admission, so nothing is ever preempted.
+	// sequence cannot grow, the newest running sequence is preempted: its state is dropped, it
+	// waits again in arrival order and, once admitted, is recomputed exactly (its prompt, then
+	// its tokens as decode steps) and goes on. 0 reserves the whole length at admission, so
+	// nothing is ever preempted.
 	ReserveAhead int
 }
 
@@ -79,11 +80,12 @@ type Scheduler struct {
 	closed chan struct{}
 	once   sync.Once
 
-	mu      sync.Mutex // guards the fields below
-	wake    *sync.Cond // signalled when a lane may have work: a new job, room freed, the end
-	waiting []*job     // submitted, not admitted, in arrival order
-	running int        // admitted jobs over all lanes
-	lanes   int        // lane goroutines started
+	mu       sync.Mutex // guards the fields below
+	wake     *sync.Cond // signalled (changed) when a lane may have work: a job, room, a flag, the end
+	changes  uint64     // counts the signals, so that a lane never misses one it waits for
+	waiting  []*job     // submitted, not admitted, in arrival order
+	admitted map[*job]bool
+	lanes    int // lane goroutines started
 
 	preempted atomic.Int64 // sequences preempted for memory so far
 }
@@ -102,7 +104,7 @@ func NewScheduler(ex Executor, tok *tokenizer.Tokenizer, opt Options) *Scheduler
 	if opt.PageTokens <= 0 {
 		opt.PageTokens = 16
 	}
-	s := &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{})}
+	s := &Scheduler{ex: ex, tok: tok, opt: opt, submit: make(chan *job), closed: make(chan struct{}), admitted: map[*job]bool{}}
 	s.wake = sync.NewCond(&s.mu)
 	return s
 }
@@ -139,8 +141,10 @@ func (s *Scheduler) Generate(ctx context.Context, req *Request) (Result, error) 
 	}
 }
 
-// step runs one step over the lane's jobs and keeps those still running.
-func (s *Scheduler) step(ctx context.Context, l *lane) {
+// step runs one step over the lane's jobs but held ones and keeps those still running. When
+// every job is held, it waits instead for a change after since (a job elsewhere ends or is
+// preempted).
+func (s *Scheduler) step(ctx context.Context, l *lane, held []*job, since uint64) {
 	var segs []Seg
 	var in []*job
 	budget := s.opt.ChunkTokens
@@ -149,6 +153,9 @@ func (s *Scheduler) step(ctx context.Context, l *lane) {
 		page = s.opt.PageTokens
 	}
 	for _, j := range l.active {
+		if slices.Contains(held, j) {
+			continue
+		}
 		g, ok := j.nextSeg(&budget, page)
 		if ok {
 			segs = append(segs, g)
@@ -156,6 +163,9 @@ func (s *Scheduler) step(ctx context.Context, l *lane) {
 		}
 	}
 	if len(segs) == 0 {
+		if len(held) > 0 {
+			s.waitChange(ctx, since)
+		}
 		return
 	}
 	logits, err := s.ex.Step(ctx, segs)
