@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -42,8 +43,9 @@ func (c *Coordinator) migrate(ctx context.Context, to *shard.Plan) (moved migrat
 			where[st.Worker] = st
 		}
 	}
+	gen := rand.Uint64() // the imports of this migration, and no other's, go into its prepared stages
 	if err := c.ctlAll(ctx, to.Workers(), func(id string) pipeline.CtlRequest {
-		return pipeline.CtlRequest{Op: "prepare", First: where[id].First, Last: where[id].Last}
+		return pipeline.CtlRequest{Op: "prepare", First: where[id].First, Last: where[id].Last, Gen: gen}
 	}); err != nil {
 		return moved, fmt.Errorf("prepare: %w", err)
 	}
@@ -55,7 +57,7 @@ func (c *Coordinator) migrate(ctx context.Context, to *shard.Plan) (moved migrat
 	assign := assignReplicas(c.exec.Seqs(), from, to)
 	touched := map[uint64]bool{}
 	for _, t := range transfers(c.exec.Seqs(), assign, from, to) {
-		n, err := c.transfer(ctx, t)
+		n, err := c.transfer(ctx, t, gen)
 		if err != nil {
 			return moved, fmt.Errorf("moving layers [%d,%d) of %d sequences from %s to %s: %w", t.first, t.last, len(t.seqs), t.from, t.to, err)
 		}
@@ -162,7 +164,7 @@ const transferTimeout = 2*time.Minute + 10*time.Second
 
 // transfer moves one batch: a graft within a worker, or the old holder sending the state
 // straight to the new one (returning the bytes sent).
-func (c *Coordinator) transfer(ctx context.Context, t *transfer) (int64, error) {
+func (c *Coordinator) transfer(ctx context.Context, t *transfer, gen uint64) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, transferTimeout) // a dead sender never answers
 	defer cancel()
 	req := pipeline.CtlRequest{Seqs: t.seqs, First: t.first, Last: t.last}
@@ -170,7 +172,7 @@ func (c *Coordinator) transfer(ctx context.Context, t *transfer) (int64, error) 
 		req.Op = "graft"
 		return 0, c.ctlOK(ctx, t.to, req)
 	}
-	req.Op, req.To = "send", t.to
+	req.Op, req.To, req.Gen = "send", t.to, gen
 	r, err := c.ctl(ctx, t.from, req)
 	if err != nil {
 		return 0, err

@@ -49,8 +49,9 @@ func ParsePlanDoc(b []byte) (*PlanDoc, error) {
 //
 //	status                    → WorkerStatus
 //	leave                     → the worker deregisters and stops
-//	prepare first last        → load layers [first,last) beside the stage in force, for the next plan
-//	send seqs first last to   → export the sequences' state for those layers (Stage.Export) and
+//	prepare first last gen    → load layers [first,last) beside the stage in force, for the next
+//	                            plan (migration gen: the prepared stage takes only its imports)
+//	send seqs first last to gen → export the sequences' state for those layers (Stage.Export) and
 //	                            have worker `to` import it, directly; replies {"ok","bytes"}
 //	graft seqs first last     → copy those layers of the sequences into the prepared stage
 //	abort                     → forget the prepared stage
@@ -58,14 +59,16 @@ func ParsePlanDoc(b []byte) (*PlanDoc, error) {
 //	fork seqs=[s,n] first=p   → start sequence n from the snapshot of s at p
 //	unsnap seqs=[s] first=p   → forget that snapshot
 //
-// The prepared stage takes imports (Stage.Import bodies) on the worker's kv subject, and
+// The prepared stage takes imports on the worker's kv subject — the migration's gen (8 bytes,
+// little-endian) then a Stage.Export body; an import of another migration is refused — and
 // becomes the stage in force when a plan gives the worker exactly its layers.
 type CtlRequest struct {
 	Op    string   `json:"op"`
 	First int      `json:"first,omitempty"`
 	Last  int      `json:"last,omitempty"`
 	Seqs  []uint64 `json:"seqs,omitempty"`
-	To    string   `json:"to,omitempty"` // send: the worker that imports
+	To    string   `json:"to,omitempty"`  // send: the worker that imports
+	Gen   uint64   `json:"gen,omitempty"` // prepare, send: the migration the state belongs to
 }
 
 // WorkerStatus is what a worker reports about itself.

@@ -3,6 +3,7 @@ package worker
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -49,7 +50,7 @@ func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
 		time.AfterFunc(100*time.Millisecond, w.leave) // after the reply
 		return ok, nil
 	case "prepare":
-		return ok, w.prepare(req.First, req.Last)
+		return ok, w.prepare(req.First, req.Last, req.Gen)
 	case "send":
 		return w.send(req)
 	case "graft":
@@ -74,15 +75,15 @@ func (w *Worker) ctl(req pipeline.CtlRequest) ([]byte, error) {
 }
 
 // prepare loads layers [first, last) for the next plan beside the stage in force (or reuses the
-// stage in force when it holds exactly those layers).
-func (w *Worker) prepare(first, last int) error {
+// stage in force when it holds exactly those layers), for migration gen.
+func (w *Worker) prepare(first, last int, gen uint64) error {
 	w.mu.Lock()
 	cur := w.stage
 	doc := w.doc
 	w.mu.Unlock()
 	if cur != nil && cur.M.First == first && cur.M.Last == last {
 		w.run.Lock()
-		w.prepared = cur
+		w.prepared, w.prepGen = cur, gen
 		w.run.Unlock()
 		return nil
 	}
@@ -94,7 +95,7 @@ func (w *Worker) prepare(first, last int) error {
 		return err
 	}
 	w.run.Lock()
-	w.prepared = pipeline.NewStage(m, 0)
+	w.prepared, w.prepGen = pipeline.NewStage(m, 0), gen
 	w.run.Unlock()
 	return nil
 }
@@ -122,7 +123,7 @@ func (w *Worker) send(req pipeline.CtlRequest) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	r, err := w.cfg.Transport.Request(ctx, subject, b)
+	r, err := w.cfg.Transport.Request(ctx, subject, append(binary.LittleEndian.AppendUint64(nil, req.Gen), b...))
 	if err != nil {
 		return nil, fmt.Errorf("send to %s: %w", req.To, err)
 	}
@@ -135,17 +136,11 @@ func (w *Worker) send(req pipeline.CtlRequest) ([]byte, error) {
 	return json.Marshal(map[string]any{"ok": true, "bytes": len(b)})
 }
 
-// onImport takes sequence state (Stage.Export bytes) into the prepared stage.
+// onImport takes sequence state (the migration's gen, then Stage.Export bytes) into the
+// prepared stage, when it was prepared for that migration: the state of an aborted migration
+// that arrives late is refused, never mixed into the next one.
 func (w *Worker) onImport(msg transport.Msg) {
-	w.run.Lock()
-	var err error
-	var n int
-	if w.prepared == nil {
-		err = fmt.Errorf("import: nothing prepared")
-	} else {
-		n, err = w.prepared.Import(msg.Data)
-	}
-	w.run.Unlock()
+	n, err := w.importState(msg.Data)
 	body, _ := json.Marshal(map[string]any{"imported": n})
 	if err != nil {
 		body, _ = json.Marshal(map[string]string{"error": err.Error()})
@@ -153,6 +148,22 @@ func (w *Worker) onImport(msg transport.Msg) {
 	if msg.Reply != "" {
 		w.cfg.Transport.Publish(context.Background(), msg.Reply, body)
 	}
+}
+
+func (w *Worker) importState(data []byte) (int, error) {
+	if len(data) < 8 {
+		return 0, fmt.Errorf("import: %d bytes, not even a migration gen", len(data))
+	}
+	gen := binary.LittleEndian.Uint64(data)
+	w.run.Lock()
+	defer w.run.Unlock()
+	switch {
+	case w.prepared == nil:
+		return 0, fmt.Errorf("import: nothing prepared")
+	case gen != w.prepGen:
+		return 0, fmt.Errorf("import: state of migration %d, the stage is prepared for migration %d", gen, w.prepGen)
+	}
+	return w.prepared.Import(data[8:])
 }
 
 // prefixOp keeps, uses or drops a prefix snapshot on the stage in force:

@@ -49,6 +49,7 @@ type Worker struct {
 	mu       sync.Mutex // guards the fields below (held briefly)
 	stage    *pipeline.Stage
 	prepared *pipeline.Stage   // the next plan's stage being filled (guarded by run)
+	prepGen  uint64            // the migration it was prepared for (guarded by run)
 	doc      *pipeline.PlanDoc // the plan in force
 	plan     *shard.Plan
 	coord    string // the coordinator that wrote the plan: results and errors go to it
