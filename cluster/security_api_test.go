@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"github.com/hymbaserve/hymbaserve/internal/testpki"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -23,8 +25,8 @@ import (
 // Then the key file and the server certificate are rewritten, and both take effect without
 // a restart.
 func TestSecureAPI(t *testing.T) {
-	ca := newTestCA(t, "api-ca")
-	certFile, keyFile := ca.server("coordinator")
+	ca := testpki.NewCA(t, "api-ca")
+	certFile, keyFile := ca.Server("coordinator")
 	tlsCfg, err := ServerTLSConfig(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +45,7 @@ func TestSecureAPI(t *testing.T) {
 	if !srv.TLS {
 		t.Fatal("Servers.TLS is false with a TLS config")
 	}
-	pool := certPool(t, ca.CAFile)
+	pool := certPool(t, ca.File)
 
 	t.Run("grpc", func(t *testing.T) {
 		if code := grpcStatus(t, srv.GRPCAddr, client.WithTLS(&tls.Config{RootCAs: pool}), client.WithAPIKey("key-two")); code != codes.OK {
@@ -109,7 +111,7 @@ func TestSecureAPI(t *testing.T) {
 
 	t.Run("certificate rotation", func(t *testing.T) {
 		before := peerSerial(t, srv.HTTPAddr, pool)
-		ca.server("coordinator") // rewrites certFile and keyFile with a new serial
+		ca.Server("coordinator") // rewrites certFile and keyFile with a new serial
 		if after := peerSerial(t, srv.HTTPAddr, pool); after == before {
 			t.Errorf("server still presents serial %v after its files were replaced", before)
 		}

@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"github.com/hymbaserve/hymbaserve/internal/testpki"
+
 	"context"
 	"fmt"
 	"net"
@@ -19,11 +21,11 @@ import (
 // and checks that Dial with the client certificates works, and that every way of getting it
 // wrong fails at once with an error naming the server and the problem.
 func TestDialTLS(t *testing.T) {
-	ca := newTestCA(t, "infra-ca")
+	ca := testpki.NewCA(t, "infra-ca")
 	etcdURL := startTLSEtcd(t, ca)
 	natsURL := startTLSNATS(t, ca)
-	cert, key := ca.client("hymba")
-	good := TLSFiles{CA: ca.CAFile, Cert: cert, Key: key}
+	cert, key := ca.Client("hymba")
+	good := TLSFiles{CA: ca.File, Cert: cert, Key: key}
 	ep := Endpoints{Etcd: []string{etcdURL}, NATS: natsURL, Cluster: "tls", EtcdTLS: good, NATSTLS: good}
 	opt := DialOptions{Log: quiet}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -41,21 +43,21 @@ func TestDialTLS(t *testing.T) {
 	}
 	cl.Close()
 
-	other := newTestCA(t, "other-ca")
-	otherCert, otherKey := other.client("intruder")
+	other := testpki.NewCA(t, "other-ca")
+	otherCert, otherKey := other.Client("intruder")
 	for _, tc := range []struct {
 		name string
 		edit func(*Endpoints)
 		want []string
 	}{
-		{"etcd without client certificate", func(e *Endpoints) { e.EtcdTLS = TLSFiles{CA: ca.CAFile} }, []string{"etcd " + etcdURL, "refused"}},
+		{"etcd without client certificate", func(e *Endpoints) { e.EtcdTLS = TLSFiles{CA: ca.File} }, []string{"etcd " + etcdURL, "refused"}},
 		{"etcd with a certificate of another CA", func(e *Endpoints) { e.EtcdTLS.Cert, e.EtcdTLS.Key = otherCert, otherKey }, []string{"etcd " + etcdURL, "refused"}},
 		{"etcd https:// without TLS files", func(e *Endpoints) { e.EtcdTLS = TLSFiles{} }, []string{"etcd " + etcdURL, "certificate signed by unknown authority"}},
-		{"etcd not trusting the server", func(e *Endpoints) { e.EtcdTLS.CA = other.CAFile }, []string{"etcd " + etcdURL, "certificate signed by unknown authority"}},
+		{"etcd not trusting the server", func(e *Endpoints) { e.EtcdTLS.CA = other.File }, []string{"etcd " + etcdURL, "certificate signed by unknown authority"}},
 		{"etcd http:// endpoint with TLS", func(e *Endpoints) { e.Etcd = []string{strings.Replace(etcdURL, "https", "http", 1)} }, []string{"give https:// endpoints"}},
 		// With TLS 1.3 the client learns of the refusal after its handshake: the server's alert
 		// ("certificate required") or, when the server closed first, a broken pipe.
-		{"NATS without client certificate", func(e *Endpoints) { e.NATSTLS = TLSFiles{CA: ca.CAFile} }, []string{"nats " + natsURL}},
+		{"NATS without client certificate", func(e *Endpoints) { e.NATSTLS = TLSFiles{CA: ca.File} }, []string{"nats " + natsURL}},
 		{"NATS without TLS", func(e *Endpoints) { e.NATSTLS = TLSFiles{} }, []string{"nats " + natsURL, "tls"}},
 		{"missing key file", func(e *Endpoints) { e.NATSTLS.Key = "/nonexistent/tls.key" }, []string{"NATS TLS", "/nonexistent/tls.key"}},
 		{"CA file without certificates", func(e *Endpoints) { e.NATSTLS.CA = key }, []string{"NATS TLS", key, "no PEM certificate"}},
@@ -81,9 +83,9 @@ func TestDialTLS(t *testing.T) {
 
 // startTLSEtcd starts an embedded etcd whose client URL requires TLS with a client
 // certificate from ca, and returns that URL.
-func startTLSEtcd(t *testing.T, ca *testCA) string {
+func startTLSEtcd(t *testing.T, ca *testpki.CA) string {
 	t.Helper()
-	cert, key := ca.server("etcd")
+	cert, key := ca.Server("etcd")
 	cfg := embed.NewConfig()
 	cfg.Name, cfg.Dir, cfg.LogLevel = "tls", t.TempDir(), "error"
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
@@ -93,7 +95,7 @@ func startTLSEtcd(t *testing.T, ca *testCA) string {
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{cu}, []url.URL{cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{pu}, []url.URL{pu}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	cfg.ClientTLSInfo = transport.TLSInfo{CertFile: cert, KeyFile: key, TrustedCAFile: ca.CAFile, ClientCertAuth: true}
+	cfg.ClientTLSInfo = transport.TLSInfo{CertFile: cert, KeyFile: key, TrustedCAFile: ca.File, ClientCertAuth: true}
 	srv, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -110,10 +112,10 @@ func startTLSEtcd(t *testing.T, ca *testCA) string {
 }
 
 // startTLSNATS starts a NATS server that requires TLS with a client certificate from ca.
-func startTLSNATS(t *testing.T, ca *testCA) string {
+func startTLSNATS(t *testing.T, ca *testpki.CA) string {
 	t.Helper()
-	cert, key := ca.server("nats")
-	tc, err := natsserver.GenTLSConfig(&natsserver.TLSConfigOpts{CertFile: cert, KeyFile: key, CaFile: ca.CAFile, Verify: true})
+	cert, key := ca.Server("nats")
+	tc, err := natsserver.GenTLSConfig(&natsserver.TLSConfigOpts{CertFile: cert, KeyFile: key, CaFile: ca.File, Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"github.com/hymbaserve/hymbaserve/internal/testpki"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +46,8 @@ func TestAPIKeyFileErrors(t *testing.T) {
 // TestKeyPairFilesKeepLastGood checks that a certificate rewritten with garbage keeps the
 // last good pair in service and reports the failure, and that a good rewrite is picked up.
 func TestKeyPairFilesKeepLastGood(t *testing.T) {
-	ca := newTestCA(t, "ca")
-	certFile, keyFile := ca.server("srv")
+	ca := testpki.NewCA(t, "ca")
+	certFile, keyFile := ca.Server("srv")
 	kp, err := NewKeyPairFiles(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +58,7 @@ func TestKeyPairFilesKeepLastGood(t *testing.T) {
 	if err != nil || got != first || kp.Err() == nil || !strings.Contains(kp.Err().Error(), certFile) {
 		t.Errorf("after a bad rewrite: same pair %v, err %v, Err() %v (want the old pair and an error naming %s)", got == first, err, kp.Err(), certFile)
 	}
-	ca.server("srv")
+	ca.Server("srv")
 	if got, err := kp.Certificate(); err != nil || got == first || kp.Err() != nil {
 		t.Errorf("after a good rewrite: new pair %v, err %v, Err() %v", got != first, err, kp.Err())
 	}
@@ -68,8 +70,8 @@ func TestKeyPairFilesKeepLastGood(t *testing.T) {
 // BenchmarkKeyPairFilesCertificate measures the per-handshake cost of checking the key pair
 // files for a renewal (two stats when nothing changed).
 func BenchmarkKeyPairFilesCertificate(b *testing.B) {
-	ca := newTestCA(b, "bench")
-	kp, err := NewKeyPairFiles(ca.server("srv"))
+	ca := testpki.NewCA(b, "bench")
+	kp, err := NewKeyPairFiles(ca.Server("srv"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"github.com/hymbaserve/hymbaserve/internal/testpki"
+
 	"context"
 	"crypto/tls"
 	"log/slog"
@@ -23,15 +25,15 @@ import (
 // and serves; a standby that does not trust the leader's certificate forwards nothing and is
 // not ready.
 func TestSecureStandby(t *testing.T) {
-	ca := newTestCA(t, "standby-ca")
-	certFile, keyFile := ca.server("coordinator")
+	ca := testpki.NewCA(t, "standby-ca")
+	certFile, keyFile := ca.Server("coordinator")
 	tlsCfg, err := ServerTLSConfig(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := frontend.NewKeySet([]string{"key-one"})
 	d, _ := startDev(t, DevOptions{Workers: 1, ModelDir: tinyDir, Plan: shard.Options{Stages: 1}, TLS: tlsCfg, APIKeys: keys})
-	pool := certPool(t, ca.CAFile)
+	pool := certPool(t, ca.File)
 	api := ServeOptions{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", TLS: tlsCfg, Keys: keys}
 	trusting := startSecureStandby(t, d, "coordinator-2", api, &tls.Config{RootCAs: pool, ServerName: "localhost"})
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}

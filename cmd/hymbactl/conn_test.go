@@ -2,20 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hymbaserve/hymbaserve/internal/testpki"
 
 	"github.com/hymbaserve/hymbaserve/cluster"
 	"github.com/hymbaserve/hymbaserve/frontend"
@@ -26,7 +20,8 @@ import (
 // --tls-ca gets in; no key, a wrong key, plain text or an unknown CA does not.
 func TestRemoteSecurity(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile := selfSigned(t, dir)
+	ca := testpki.NewCA(t, "hymbactl-test")
+	certFile, keyFile := ca.Server("coordinator")
 	tlsCfg, err := cluster.ServerTLSConfig(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +42,7 @@ func TestRemoteSecurity(t *testing.T) {
 	if err := os.WriteFile(keyPath, []byte("# ops key first\ns3cret\nother\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr, ca := "--addr="+d.Coordinator.Servers.GRPCAddr, "--tls-ca="+certFile
+	addr, caFlag := "--addr="+d.Coordinator.Servers.GRPCAddr, "--tls-ca="+ca.File
 	for _, tc := range []struct {
 		name   string
 		env    string
@@ -55,11 +50,11 @@ func TestRemoteSecurity(t *testing.T) {
 		wantOK bool
 		want   string // in stdout when it succeeds, in stderr when it fails
 	}{
-		{"key and CA", "", []string{"status", addr, ca, "--api-key=s3cret"}, true, "plan epoch"},
-		{"key file", "", []string{"plan", addr, ca, "--api-key-file=" + keyPath}, true, "current plan"},
-		{"key from the environment", "s3cret", []string{"generate", addr, ca, "--ids=1,2,3", "--max-tokens=2", "--json"}, true, `"completion_tokens":2`},
-		{"no key", "", []string{"status", addr, ca}, false, "Unauthenticated"},
-		{"wrong key", "", []string{"rebalance", "--dry-run", addr, ca, "--api-key=nope"}, false, "Unauthenticated"},
+		{"key and CA", "", []string{"status", addr, caFlag, "--api-key=s3cret"}, true, "plan epoch"},
+		{"key file", "", []string{"plan", addr, caFlag, "--api-key-file=" + keyPath}, true, "current plan"},
+		{"key from the environment", "s3cret", []string{"generate", addr, caFlag, "--ids=1,2,3", "--max-tokens=2", "--json"}, true, `"completion_tokens":2`},
+		{"no key", "", []string{"status", addr, caFlag}, false, "Unauthenticated"},
+		{"wrong key", "", []string{"rebalance", "--dry-run", addr, caFlag, "--api-key=nope"}, false, "Unauthenticated"},
 		{"plain text", "", []string{"status", addr, "--api-key=s3cret"}, false, "Unavailable"},
 		{"unknown CA", "", []string{"status", addr, "--tls", "--api-key=s3cret"}, false, "certificate"},
 		{"insecure", "", []string{"status", addr, "--insecure", "--api-key=s3cret"}, true, "plan epoch"},
@@ -74,32 +69,4 @@ func TestRemoteSecurity(t *testing.T) {
 			}
 		})
 	}
-}
-
-// selfSigned writes a self-signed certificate for 127.0.0.1 (its own CA) and its key.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hymbactl-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	for path, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "EC PRIVATE KEY", Bytes: kder}} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return certFile, keyFile
 }

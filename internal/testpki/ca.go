@@ -1,4 +1,4 @@
-package cluster
+package testpki
 
 import (
 	"crypto/ecdsa"
@@ -15,20 +15,20 @@ import (
 	"time"
 )
 
-// testCA is a throwaway certificate authority that issues loopback server and client
-// certificates into a test's temporary directory.
-type testCA struct {
+// CA is a certificate authority valid for an hour around now. File is its PEM certificate.
+type CA struct {
+	File   string
 	t      testing.TB
 	dir    string
 	cert   *x509.Certificate
 	key    *ecdsa.PrivateKey
-	CAFile string
 	serial int64
 }
 
-func newTestCA(t testing.TB, name string) *testCA {
+// NewCA creates a CA named name and writes its certificate to File.
+func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
-	ca := &testCA{t: t, dir: t.TempDir(), key: newECKey(t), serial: 1}
+	ca := &CA{t: t, dir: t.TempDir(), key: newKey(t), serial: 1}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
@@ -39,21 +39,32 @@ func newTestCA(t testing.TB, name string) *testCA {
 	if ca.cert, err = x509.ParseCertificate(der); err != nil {
 		t.Fatal(err)
 	}
-	ca.CAFile = filepath.Join(ca.dir, "ca.crt")
-	writePEM(t, ca.CAFile, "CERTIFICATE", der)
+	ca.File = filepath.Join(ca.dir, "ca.crt")
+	WritePEM(t, ca.File, "CERTIFICATE", der)
 	return ca
 }
 
-// issue writes a certificate for name (valid for 127.0.0.1 and localhost) and its key as
-// name.crt and name.key, and returns their paths.
-func (ca *testCA) issue(name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
+// Server issues a server certificate for name, valid for localhost and 127.0.0.1, and
+// returns the paths of its certificate and key files.
+func (ca *CA) Server(name string) (certFile, keyFile string) {
+	return ca.Issue(name, x509.ExtKeyUsageServerAuth, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)})
+}
+
+// Client issues a client certificate for name, as Server does.
+func (ca *CA) Client(name string) (certFile, keyFile string) {
+	return ca.Issue(name, x509.ExtKeyUsageClientAuth, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)})
+}
+
+// Issue writes a certificate for name with the given usage, DNS names and IP addresses, and
+// its key, as name.crt and name.key (replacing earlier ones, as a renewal does).
+func (ca *CA) Issue(name string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) (certFile, keyFile string) {
 	ca.t.Helper()
 	ca.serial++
-	key := newECKey(ca.t)
+	key := newKey(ca.t)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(ca.serial), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+		DNSNames: dns, IPAddresses: ips}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		ca.t.Fatal(err)
@@ -63,20 +74,12 @@ func (ca *testCA) issue(name string, usage x509.ExtKeyUsage) (certFile, keyFile 
 		ca.t.Fatal(err)
 	}
 	certFile, keyFile = filepath.Join(ca.dir, name+".crt"), filepath.Join(ca.dir, name+".key")
-	writePEM(ca.t, certFile, "CERTIFICATE", der)
-	writePEM(ca.t, keyFile, "EC PRIVATE KEY", kder)
+	WritePEM(ca.t, certFile, "CERTIFICATE", der)
+	WritePEM(ca.t, keyFile, "EC PRIVATE KEY", kder)
 	return certFile, keyFile
 }
 
-func (ca *testCA) server(name string) (string, string) {
-	return ca.issue(name, x509.ExtKeyUsageServerAuth)
-}
-
-func (ca *testCA) client(name string) (string, string) {
-	return ca.issue(name, x509.ExtKeyUsageClientAuth)
-}
-
-func newECKey(t testing.TB) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -85,9 +88,9 @@ func newECKey(t testing.TB) *ecdsa.PrivateKey {
 	return k
 }
 
-// writePEM writes one PEM block through a temporary file and a rename, as Kubernetes swaps
+// WritePEM writes one PEM block through a temporary file and a rename, as Kubernetes swaps
 // a mounted Secret's files.
-func writePEM(t testing.TB, path, typ string, der []byte) {
+func WritePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
