@@ -303,11 +303,12 @@ func (c *Coordinator) wakeAfter(d time.Duration) {
 // smaller budget only means fewer sequences at once.
 func (c *Coordinator) newPlan(ws []shard.Worker) (*shard.Plan, error) {
 	o := c.planOptions()
+	budget := o.MaxSeqs
 	for {
 		p, err := shard.NewPlan(c.mcfg, ws, o)
 		var fit *shard.FitError
 		if err == nil || !errors.As(err, &fit) || c.cfg.Plan.MaxSeqs > 0 || o.MaxSeqs == 1 {
-			if err == nil && o.MaxSeqs < c.planOptions().MaxSeqs {
+			if err == nil && o.MaxSeqs < budget {
 				c.log.Warn("the workers cannot hold the default budget of sequences: planned for fewer",
 					"max_seqs", o.MaxSeqs, "context_len", o.ContextLen)
 			}
